@@ -1,0 +1,90 @@
+package ingest_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/wirestream/wirestream/stages/ingest"
+)
+
+// FuzzParse checks that any input is either a valid story or a permanent
+// rejection with a known reason, and never panics.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{apText, `{"uri":"u","body_text":"PARIS (AFP) - x"}`, `{"uri":"u","pubstatus":"canceled"}`,
+		"date 2022-01-01 X", `{"body_html":"<p>a</p"}`, "LONDON, Sept 16 (Reuters) - y", "\xff", "{", `{"versioncreated":"2022"}`} {
+		f.Add([]byte(seed), "")
+		f.Add([]byte(seed), ingest.FormatText)
+	}
+	st, err := ingest.New(ingest.Config{MaxBytes: 4096})
+	if err != nil {
+		f.Fatal(err)
+	}
+	reasons := []error{ingest.ErrInvalidJSON, ingest.ErrInvalidUTF8, ingest.ErrEmptyBody, ingest.ErrTooLarge, ingest.ErrInvalidStory, ingest.ErrUnknownFormat}
+	f.Fuzz(func(t *testing.T, data []byte, format string) {
+		s, err := st.Parse(data, format)
+		if err != nil {
+			for _, r := range reasons {
+				if errors.Is(err, r) {
+					return
+				}
+			}
+			t.Fatalf("rejection without a known reason: %v", err)
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("accepted story is invalid: %v", err)
+		}
+		if s.URI == "" || s.Dedupe == nil || !utf8.ValidString(s.BodyText) || !utf8.ValidString(s.Headline) {
+			t.Fatalf("accepted story incomplete: %+v", s)
+		}
+		if s.BodyText == "" && !s.Canceled() {
+			t.Fatal("empty body accepted")
+		}
+		if s.BodyText != ingest.NormalizeText(s.BodyText) {
+			t.Fatal("body not normalised (normalisation not idempotent)")
+		}
+		if strings.Contains(s.Headline, "\n") {
+			t.Fatal("headline has a line break")
+		}
+	})
+}
+
+// FuzzDateline checks the dateline parser's invariants.
+func FuzzDateline(f *testing.F) {
+	for _, seed := range []string{"SAMARKAND, Uzbekistan (AP) — x", "LONDON, Sept 16 (Reuters) - y", "A - b", "—", " - ", "X (Y) —"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := ingest.ParseDateline(s)
+		if !ok {
+			if d != (ingest.Dateline{}) {
+				t.Fatal("not ok but fields set")
+			}
+			return
+		}
+		if d.End <= 0 || d.End > len(s) || d.Located == "" || !strings.Contains(s[:d.End], strings.SplitN(d.Located, ",", 2)[0]) {
+			t.Fatalf("bad dateline %+v for %q", d, s)
+		}
+	})
+}
+
+// FuzzSplit checks that splitting never panics and that every record is a
+// slice of the input.
+func FuzzSplit(f *testing.F) {
+	for _, seed := range []string{"{\"a\":1}\n{\"b\":2}", "[{\"a\":1},{\"b\":\"]\"}]", "{\n\"a\": \"}\"\n}", "text\fmore", "\ufeff{}", "[", "{\"a\":\"\\\"}\"}"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_ = ingest.Split(bytes.NewReader(data), 1<<16, func(r ingest.Record) error {
+			if r.Line < 1 || len(r.Data) == 0 {
+				t.Fatalf("bad record %+v", r)
+			}
+			if !bytes.Contains(data, r.Data) {
+				t.Fatalf("record %q is not part of the input", r.Data)
+			}
+			return nil
+		})
+	})
+}

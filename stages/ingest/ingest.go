@@ -1,0 +1,68 @@
+// Package ingest is the first stage of wirestream: it turns raw input (ninjs
+// JSON, AP-style plain text) into normalised stories. It is plain Go with no
+// NATS import; the pipeline runtime feeds it messages from the raw history.
+package ingest
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// DefaultMaxBytes is the default size limit of one raw story (1 MiB).
+const DefaultMaxBytes = 1 << 20
+
+// Config configures the ingest stage.
+type Config struct {
+	// MaxBytes rejects raw stories larger than this. Default DefaultMaxBytes.
+	MaxBytes int
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultMaxBytes
+	}
+}
+
+// Validate reports a configuration error naming the field.
+func (c Config) Validate() error {
+	if c.MaxBytes < 0 {
+		return fmt.Errorf("ingest: Config.MaxBytes %d is negative", c.MaxBytes)
+	}
+	return nil
+}
+
+// Stage parses and normalises raw stories. It is stateless and safe for
+// concurrent use.
+type Stage struct {
+	cfg Config
+}
+
+// New returns an ingest stage.
+func New(cfg Config) (*Stage, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Stage{cfg: cfg}, nil
+}
+
+// HandleRaw parses one raw story. It returns exactly one story, or a
+// permanent *Error that names the reason (the runtime dead-letters it).
+func (st *Stage) HandleRaw(_ context.Context, data []byte, m proto.RawMeta) ([]*proto.Story, error) {
+	s, err := st.Parse(data, m.Format)
+	if err != nil {
+		if e, ok := err.(*Error); ok && e.Origin == "" {
+			e.Origin = m.Origin
+		}
+		return nil, err
+	}
+	s.Source = m.Source
+	s.Received = m.Received
+	s.IngestSeq = m.Seq
+	return []*proto.Story{s}, nil
+}
+
+// Close implements the stage contract; ingest holds no resources.
+func (st *Stage) Close(context.Context) error { return nil }

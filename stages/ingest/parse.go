@@ -1,0 +1,250 @@
+package ingest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/segmentio/encoding/json"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// Raw input formats (the Ws-Format header).
+const (
+	FormatNinjs = "ninjs" // one ninjs JSON object
+	FormatText  = "text"  // AP-style plain text
+)
+
+// URIPrefix starts the content-derived uri given to stories without one.
+const URIPrefix = "urn:wirestream:sha256:"
+
+// DetectFormat guesses the format of one raw story from its first byte.
+func DetectFormat(b []byte) string {
+	b = bytes.TrimLeft(b, " \t\r\n\ufeff")
+	if len(b) > 0 && b[0] == '{' {
+		return FormatNinjs
+	}
+	return FormatText
+}
+
+// Parse turns one raw story into a normalised Story. Errors are *Error
+// wrapping one of the Err* reasons.
+func (st *Stage) Parse(data []byte, format string) (*proto.Story, error) {
+	if len(data) > st.cfg.MaxBytes {
+		return nil, &Error{Err: fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), st.cfg.MaxBytes)}
+	}
+	if !utf8.Valid(data) {
+		return nil, &Error{Err: fmt.Errorf("%w at byte %d", ErrInvalidUTF8, firstInvalidUTF8(data))}
+	}
+	if format == "" {
+		format = DetectFormat(data)
+	}
+	var (
+		s   *proto.Story
+		err error
+	)
+	switch format {
+	case FormatNinjs, "json", "jsonl":
+		s, err = parseNinjs(data)
+	case FormatText:
+		s = parseText(string(data))
+	default:
+		err = fmt.Errorf("%w %q", ErrUnknownFormat, format)
+	}
+	if err != nil {
+		return nil, &Error{Err: err}
+	}
+	if err := st.finish(s); err != nil {
+		return nil, &Error{Err: err}
+	}
+	return s, nil
+}
+
+// ninjsExtra holds the ninjs fields wirestream reads but does not carry.
+type ninjsExtra struct {
+	BodyHTML string `json:"body_html"`
+}
+
+func parseNinjs(data []byte) (*proto.Story, error) {
+	s := new(proto.Story)
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+	}
+	if strings.TrimSpace(s.BodyText) == "" {
+		var x ninjsExtra
+		if json.Unmarshal(data, &x) == nil && x.BodyHTML != "" {
+			s.BodyText = htmlToText(x.BodyHTML)
+		}
+	}
+	return s, nil
+}
+
+// parseText reads AP-style plain text: an optional "date YYYY-MM-DD" opening,
+// an optional headline line, an optional "By ..." byline, then the body,
+// whose first paragraph may open with a dateline.
+func parseText(raw string) *proto.Story {
+	text := NormalizeText(raw)
+	s := &proto.Story{Type: "text"}
+	if rest, t, ok := cutDateLine(text); ok {
+		s.VersionCreated, s.FirstCreated = t, t
+		text = rest
+	}
+	// A headline is a short first paragraph of one line that is not itself
+	// the dateline paragraph.
+	if para, rest, ok := strings.Cut(text, "\n\n"); ok && rest != "" && isHeadlineLike(para) {
+		s.Headline = para
+		text = rest
+	}
+	if para, rest, ok := strings.Cut(text, "\n\n"); ok && rest != "" && isBylineLike(para) {
+		s.Byline = para
+		text = rest
+	}
+	s.BodyText = text
+	return s
+}
+
+// cutDateLine removes an opening "date YYYY-MM-DD" and returns the date.
+func cutDateLine(text string) (rest string, t proto.Time, ok bool) {
+	const word = "date "
+	if len(text) < len(word)+10 || !strings.EqualFold(text[:len(word)], word) {
+		return text, 0, false
+	}
+	v, err := proto.ParseTime(text[len(word) : len(word)+10])
+	if err != nil {
+		return text, 0, false
+	}
+	return strings.TrimLeft(text[len(word)+10:], " \n"), v, true
+}
+
+func isHeadlineLike(p string) bool {
+	if len(p) > 200 || strings.IndexByte(p, '\n') >= 0 {
+		return false
+	}
+	if _, ok := ParseDateline(p); ok {
+		return false
+	}
+	return !strings.HasSuffix(p, ".") || strings.Count(p, ". ") == 0 && len(p) < 120
+}
+
+func isBylineLike(p string) bool {
+	return len(p) < 100 && strings.IndexByte(p, '\n') < 0 && (strings.HasPrefix(p, "By ") || strings.HasPrefix(p, "BY "))
+}
+
+// finish normalises a parsed story and fills what ingest owns: located from
+// the dateline, a derived headline, a content uri, defaults, dedupe "new".
+func (st *Stage) finish(s *proto.Story) error {
+	s.Headline = NormalizeLine(s.Headline)
+	s.Slugline = NormalizeLine(s.Slugline)
+	s.Byline = NormalizeLine(s.Byline)
+	s.Located = NormalizeLine(s.Located)
+	s.EdNote = NormalizeText(s.EdNote)
+	s.BodyText = NormalizeText(s.BodyText)
+	s.URI = strings.TrimSpace(s.URI)
+	s.Version = strings.TrimSpace(s.Version)
+	s.PubStatus = strings.ToLower(strings.TrimSpace(s.PubStatus))
+	if s.PubStatus == "" {
+		s.PubStatus = proto.PubStatusUsable
+	}
+	if s.Type == "" {
+		s.Type = "text"
+	}
+	if s.BodyText == "" && s.PubStatus != proto.PubStatusCanceled {
+		return ErrEmptyBody
+	}
+	if d, ok := ParseDateline(s.BodyText); ok && s.Located == "" {
+		s.Located = d.Located
+	}
+	if s.Headline == "" {
+		s.Headline = deriveHeadline(s.BodyText)
+	}
+	if s.URI == "" {
+		s.URI = ContentURI(s)
+	}
+	// Whatever a provider said about dedupe is not ours to trust.
+	s.Dedupe = &proto.Dedupe{Status: proto.DedupeNew}
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidStory, err)
+	}
+	return nil
+}
+
+// ContentURI is the stable uri of a story that came without one: a hash of
+// its normalised headline and body, so a resend of the same text gets the
+// same uri.
+func ContentURI(s *proto.Story) string {
+	h := sha256.New()
+	h.Write([]byte(s.Headline))
+	h.Write([]byte{0})
+	h.Write([]byte(s.BodyText))
+	var sum [sha256.Size]byte
+	return URIPrefix + hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// deriveHeadline takes the first sentence after the dateline, cut on a word
+// boundary to at most 150 bytes.
+func deriveHeadline(body string) string {
+	if d, ok := ParseDateline(body); ok {
+		body = body[d.End:]
+	}
+	if i := strings.IndexByte(body, '\n'); i >= 0 {
+		body = body[:i]
+	}
+	for _, end := range []string{". ", "? ", "! "} {
+		if i := strings.Index(body, end); i > 0 && i < 150 {
+			body = body[:i+1]
+		}
+	}
+	if len(body) > 150 {
+		cut := strings.LastIndexByte(body[:150], ' ')
+		if cut < 40 {
+			cut = 150
+			for !utf8.RuneStart(body[cut]) {
+				cut--
+			}
+		}
+		body = strings.TrimRight(body[:cut], " ,;:") + "…"
+	}
+	return strings.TrimSpace(body)
+}
+
+// htmlToText turns a ninjs body_html into plain paragraphs.
+func htmlToText(h string) string {
+	var b strings.Builder
+	for len(h) > 0 {
+		i := strings.IndexByte(h, '<')
+		if i < 0 {
+			b.WriteString(h)
+			break
+		}
+		b.WriteString(h[:i])
+		j := strings.IndexByte(h[i:], '>')
+		if j < 0 {
+			break
+		}
+		tag := strings.ToLower(strings.TrimLeft(h[i+1:i+j], "/ "))
+		for _, block := range []string{"p", "br", "div", "h1", "h2", "h3", "h4", "li", "blockquote"} {
+			if tag == block || strings.HasPrefix(tag, block+" ") || strings.HasPrefix(tag, block+"/") {
+				b.WriteString("\n\n")
+				break
+			}
+		}
+		h = h[i+j+1:]
+	}
+	return html.UnescapeString(b.String())
+}
+
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
