@@ -1,0 +1,448 @@
+package dedupe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// Deduper decides, for each story, whether it is new, an update, a kill, a
+// duplicate, a near duplicate or stale (see Decide). It is safe for
+// concurrent use; many Dedupers in many processes that share one Store and
+// one Log decide as one.
+type Deduper struct {
+	cfg   Config
+	store Store
+	index *index
+	cache *uriCache
+
+	mu      sync.Mutex
+	pending map[Fingerprint]chan Verdict
+	closed  atomic.Bool
+	done    chan struct{}
+}
+
+// New returns a Deduper over store. When cfg.Log is set, the caller must
+// also feed every log record to Apply (the MemoryLog does it through
+// Subscribe), replaying the retained log before the first Decide.
+func New(cfg Config, store Store) (*Deduper, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if store == nil {
+		return nil, fmt.Errorf("%w: nil store", ErrInvalidConfig)
+	}
+	return &Deduper{
+		cfg:     cfg,
+		store:   store,
+		index:   newIndex(&cfg),
+		cache:   newURICache(cfg.CacheSize),
+		pending: make(map[Fingerprint]chan Verdict),
+		done:    make(chan struct{}),
+	}, nil
+}
+
+// Close stops the Deduper: Decide then returns ErrClosed, and a Decide
+// waiting for its record to come back through the Log returns ErrClosed.
+// The Store and the Log are not closed. Close is idempotent.
+func (d *Deduper) Close() error {
+	if d.closed.CompareAndSwap(false, true) {
+		close(d.done)
+	}
+	return nil
+}
+
+// features is what Decide computes from a story once.
+type features struct {
+	fp      Fingerprint
+	raw     uint64 // raw headline and body
+	content uint64 // raw headline, body, ednote and pubstatus
+	words   int
+	h, b    *tokens
+}
+
+const (
+	seedRaw     = 0x5eed_0001
+	seedContent = 0x5eed_0002
+)
+
+func (d *Deduper) features(s *proto.Story) *features {
+	f := &features{h: tokPool.Get().(*tokens), b: tokPool.Get().(*tokens)}
+	f.h.reset()
+	f.b.reset()
+	f.h.add(s.Headline, 1)
+	f.h.stripBoilerplate()
+	f.b.add(s.BodyText, 1)
+	f.b.stripBoilerplate()
+	f.words = f.h.n() + f.b.n()
+	f.fp = fingerprintOf(f.h, f.b)
+	f.raw = hashString(seedRaw, s.BodyText) ^ mix64(hashString(seedRaw+1, s.Headline))
+	f.content = f.raw ^ mix64(hashString(seedContent, s.EdNote)) ^ mix64(hashString(seedContent+1, s.PubStatus)+1)
+	return f
+}
+
+func (f *features) release() {
+	tokPool.Put(f.h)
+	tokPool.Put(f.b)
+}
+
+// storyTime is the record time in Unix seconds: received, else versioncreated.
+func storyTime(s *proto.Story) int64 {
+	if s.Received != 0 {
+		return int64(s.Received) / 1e9
+	}
+	return int64(s.VersionCreated) / 1e9
+}
+
+// Record returns the near-duplicate signature record of s, or false when s
+// has no words to compare. Decide computes it itself; Record is for tools
+// and for implementations that want to publish records out of band.
+func (d *Deduper) Record(s *proto.Story) (*Record, bool) {
+	f := d.features(s)
+	defer f.release()
+	return d.record(s, f)
+}
+
+func (d *Deduper) record(s *proto.Story, f *features) (*Record, bool) {
+	if f.words == 0 {
+		return nil, false
+	}
+	r := &Record{Seq: s.IngestSeq, Time: storyTime(s), Fingerprint: f.fp, URI: s.URI,
+		Sig: make([]uint32, d.cfg.Bands*d.cfg.Rows)}
+	minhash(r.Sig, d.cfg.Shingle, f.h, f.b)
+	return r, true
+}
+
+// Apply applies a signature record from the Log to the in-memory index and
+// returns its verdict. Every instance must Apply every record, in log order;
+// the verdict of a record this instance appended is handed to the waiting
+// Decide.
+func (d *Deduper) Apply(rec *Record) (Verdict, error) {
+	v, err := d.index.apply(rec)
+	if err != nil {
+		return v, err
+	}
+	d.mu.Lock()
+	ch, ok := d.pending[rec.Fingerprint]
+	if ok {
+		delete(d.pending, rec.Fingerprint)
+	}
+	d.mu.Unlock()
+	if ok {
+		ch <- v
+	}
+	return v, nil
+}
+
+// Indexed is the number of stories in the near-duplicate index.
+func (d *Deduper) Indexed() int { return d.index.len() }
+
+// Decide returns the dedupe decision for s and records what it saw. The
+// decision is one of:
+//
+//   - kill: pubstatus canceled for a uri not already killed. Of is the uri
+//     when it was known, "" when not; either way the uri is tombstoned so a
+//     late original is stale, and the kill is republished.
+//   - stale: a version of a known uri older than or equal to the newest
+//     seen, with different content (or any version at or below a kill).
+//   - duplicate: an identical retransmission (same uri, version and
+//     content; Of is the uri), a newer version with unchanged content, a
+//     repeated kill, or another uri carrying byte-identical headline and body
+//     (Of is the first uri).
+//   - update: a newer version (or, versions equal, later versioncreated) of
+//     a known uri with changed headline, body, ednote or pubstatus. Of is the
+//     uri.
+//   - near_duplicate: a uri seen for the first time whose text equals an
+//     earlier story's after normalisation (Similarity 1) or is at least
+//     Config.Threshold similar to it. Of is the earlier story's uri.
+//   - new: anything else.
+//
+// new, update and kill are to be republished; duplicate, near_duplicate and
+// stale go to the audit subject. Decide does not modify s.
+//
+// Store round trips: a first-time uri costs one Create of its uri record and
+// one Create of its content claim; a known uri costs a Get (skipped when the
+// record is cached) and a compare-and-set when the record changes. An error
+// from the Store is returned as is (wrapped); the story should be retried.
+func (d *Deduper) Decide(ctx context.Context, s *proto.Story) (*proto.Dedupe, error) {
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
+	if s == nil || s.URI == "" {
+		return nil, fmt.Errorf("%w: nil story or empty uri", ErrInvalidStory)
+	}
+	f := d.features(s)
+	defer f.release()
+
+	key := URIKey(s.URI)
+	cur := uriRecord{Version: s.Version, VC: int64(s.VersionCreated), Seq: s.IngestSeq, Content: f.content, Killed: s.Canceled()}
+	var buf [96]byte
+	for attempt := 0; attempt < d.cfg.Retries; attempt++ {
+		rec, rev, ok := d.cache.get(key)
+		if !ok {
+			r, err := d.store.Create(ctx, key, cur.marshal(buf[:0]))
+			if err == nil {
+				d.cache.put(key, cur, r)
+				return d.firstSeen(ctx, s, f)
+			}
+			if !errors.Is(err, ErrExists) {
+				return nil, fmt.Errorf("dedupe: create uri record: %w", err)
+			}
+			val, r2, err := d.store.Get(ctx, key)
+			if errors.Is(err, ErrNotFound) {
+				continue // expired between Create and Get
+			}
+			if err != nil {
+				return nil, fmt.Errorf("dedupe: get uri record: %w", err)
+			}
+			if err := rec.unmarshal(val); err != nil {
+				return nil, err
+			}
+			rev = r2
+			d.cache.put(key, rec, rev)
+		}
+		status, write := judge(s, &cur, &rec)
+		if write {
+			next := cur
+			if !next.Killed && status == proto.DedupeDuplicate {
+				next.Content = rec.Content
+			}
+			if next.Killed && compareStory(&next, &rec) < 0 {
+				// A kill keeps the newest version seen so that older
+				// versions arriving later are stale.
+				next.Version, next.VC, next.Seq = rec.Version, rec.VC, rec.Seq
+			}
+			r, err := d.store.Update(ctx, key, next.marshal(buf[:0]), rev)
+			if errors.Is(err, ErrConflict) {
+				d.cache.drop(key)
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("dedupe: update uri record: %w", err)
+			}
+			d.cache.put(key, next, r)
+		}
+		out := &proto.Dedupe{Status: status, Of: s.URI}
+		if status == proto.DedupeUpdate {
+			d.claimUpdate(ctx, s, f)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("dedupe: uri record of %q: %w after %d attempts", s.URI, ErrConflict, d.cfg.Retries)
+}
+
+// compareStory orders two versions of one uri: by version, then (versions
+// equal) by versioncreated.
+func compareStory(a, b *uriRecord) int {
+	if c := proto.CompareVersions(a.Version, b.Version); c != 0 {
+		return c
+	}
+	switch {
+	case a.VC > b.VC:
+		return 1
+	case a.VC < b.VC:
+		return -1
+	}
+	return 0
+}
+
+// judge decides a story of a known uri against its record and reports
+// whether the record must be rewritten.
+func judge(s *proto.Story, cur, rec *uriRecord) (status string, write bool) {
+	c := compareStory(cur, rec)
+	switch {
+	case cur.Killed && rec.Killed:
+		if c > 0 {
+			return proto.DedupeDuplicate, true // newer repeat of the kill: remember its version
+		}
+		return proto.DedupeDuplicate, false
+	case cur.Killed:
+		return proto.DedupeKill, true
+	case c <= 0 && c == 0 && cur.Content == rec.Content && !rec.Killed:
+		return proto.DedupeDuplicate, false
+	case c <= 0:
+		return proto.DedupeStale, false
+	case cur.Content == rec.Content:
+		return proto.DedupeDuplicate, true // version bumped, nothing changed
+	}
+	return proto.DedupeUpdate, true
+}
+
+// firstSeen decides a story whose uri this call has just recorded.
+func (d *Deduper) firstSeen(ctx context.Context, s *proto.Story, f *features) (*proto.Dedupe, error) {
+	if s.Canceled() {
+		return &proto.Dedupe{Status: proto.DedupeKill}, nil
+	}
+	if f.words == 0 {
+		return &proto.Dedupe{Status: proto.DedupeNew}, nil
+	}
+	var buf [128]byte
+	c := claim{Raw: f.raw, Seq: s.IngestSeq, URI: s.URI}
+	_, err := d.store.Create(ctx, ClaimKey(f.fp), c.marshal(buf[:0]))
+	if errors.Is(err, ErrExists) {
+		prev, err := d.getClaim(ctx, f.fp)
+		if err != nil {
+			return nil, err
+		}
+		if prev.Raw == f.raw {
+			return &proto.Dedupe{Status: proto.DedupeDuplicate, Of: prev.URI}, nil
+		}
+		return &proto.Dedupe{Status: proto.DedupeNearDuplicate, Of: prev.URI, Similarity: 1}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dedupe: create claim: %w", err)
+	}
+	rec, _ := d.record(s, f)
+	v, err := d.near(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	if !v.Near {
+		return &proto.Dedupe{Status: proto.DedupeNew}, nil
+	}
+	out := &proto.Dedupe{Status: proto.DedupeNearDuplicate, Similarity: v.Similarity}
+	if prev, err := d.getClaim(ctx, v.Of); err == nil {
+		out.Of = prev.URI
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (d *Deduper) getClaim(ctx context.Context, fp Fingerprint) (claim, error) {
+	var c claim
+	val, _, err := d.store.Get(ctx, ClaimKey(fp))
+	if err != nil {
+		return c, fmt.Errorf("dedupe: get claim: %w", err)
+	}
+	return c, c.unmarshal(val)
+}
+
+// claimUpdate registers the content of an update so that later copies of
+// it under other uris are recognised, and indexes it unconditionally.
+func (d *Deduper) claimUpdate(ctx context.Context, s *proto.Story, f *features) {
+	if f.words == 0 {
+		return
+	}
+	var buf [128]byte
+	c := claim{Raw: f.raw, Seq: s.IngestSeq, URI: s.URI}
+	if _, err := d.store.Create(ctx, ClaimKey(f.fp), c.marshal(buf[:0])); err != nil {
+		return // present already (or a transient error): the update stands
+	}
+	rec, _ := d.record(s, f)
+	rec.Update = true
+	_, _ = d.near(ctx, rec)
+}
+
+// near runs rec through the index: locally, or through the Log and back.
+func (d *Deduper) near(ctx context.Context, rec *Record) (Verdict, error) {
+	if d.cfg.Log == nil {
+		return d.Apply(rec)
+	}
+	ch := make(chan Verdict, 1)
+	d.mu.Lock()
+	d.pending[rec.Fingerprint] = ch
+	d.mu.Unlock()
+	forget := func() {
+		d.mu.Lock()
+		if d.pending[rec.Fingerprint] == ch {
+			delete(d.pending, rec.Fingerprint)
+		}
+		d.mu.Unlock()
+	}
+	if err := d.cfg.Log.Append(ctx, rec); err != nil {
+		forget()
+		return Verdict{}, fmt.Errorf("dedupe: append record: %w", err)
+	}
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-ctx.Done():
+		forget()
+		return Verdict{}, ctx.Err()
+	case <-d.done:
+		forget()
+		return Verdict{}, ErrClosed
+	}
+}
+
+// uriCache is the bounded in-process cache of uri records in front of the
+// Store: two generations of maps per shard; when the young one is full the
+// old one is dropped. A cached record may be behind the Store (another
+// instance wrote since); that is safe because every write is a
+// compare-and-set on the cached revision (a conflict refreshes it), and a
+// decision taken without a write (duplicate, stale) only ever sees an older
+// version than the Store holds, so it never suppresses a real update.
+type uriCache struct {
+	seed   maphash.Seed
+	limit  int
+	shards [16]cacheShard
+}
+
+type cacheShard struct {
+	mu       sync.Mutex
+	young    map[string]cached
+	old      map[string]cached
+	disabled bool
+}
+
+type cached struct {
+	rec uriRecord
+	rev uint64
+}
+
+func newURICache(size int) *uriCache {
+	c := &uriCache{seed: maphash.MakeSeed(), limit: size / 32}
+	for i := range c.shards {
+		c.shards[i].young = make(map[string]cached)
+		c.shards[i].disabled = size < 0
+	}
+	if c.limit < 1 {
+		c.limit = 1
+	}
+	return c
+}
+
+func (c *uriCache) shard(key string) *cacheShard {
+	return &c.shards[maphash.String(c.seed, key)%uint64(len(c.shards))]
+}
+
+func (c *uriCache) get(key string) (uriRecord, uint64, bool) {
+	sh := c.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e, ok := sh.young[key]; ok {
+		return e.rec, e.rev, true
+	}
+	if e, ok := sh.old[key]; ok {
+		return e.rec, e.rev, true
+	}
+	return uriRecord{}, 0, false
+}
+
+func (c *uriCache) put(key string, rec uriRecord, rev uint64) {
+	sh := c.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.disabled {
+		return
+	}
+	if len(sh.young) >= c.limit {
+		sh.old, sh.young = sh.young, make(map[string]cached, c.limit)
+	}
+	sh.young[key] = cached{rec, rev}
+}
+
+func (c *uriCache) drop(key string) {
+	sh := c.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	delete(sh.young, key)
+	delete(sh.old, key)
+}

@@ -1,0 +1,153 @@
+package dedupe
+
+// Near-duplicate signatures: word shingles of the normalised text, hashed
+// into a one-permutation MinHash (OPH) with rotation densification. OPH costs
+// one hash per shingle instead of one per shingle per permutation, which is
+// what keeps a decision within a few microseconds.
+
+const (
+	mulA = 0x9E3779B97F4A7C15
+	mulB = 0xBF58476D1CE4E5B9
+	mulC = 0x94D049BB133111EB
+)
+
+// mix64 is the splitmix64 finaliser.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= mulB
+	x ^= x >> 27
+	x *= mulC
+	x ^= x >> 31
+	return x
+}
+
+// hashBytes is FNV-1a 64, finalised; used for words.
+func hashBytes(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return mix64(h)
+}
+
+// hashString is a fast, stable (across processes) 64-bit hash of s with a
+// seed, reading 8 bytes at a time. Not cryptographic: used for the raw
+// content check, where a collision only turns a near_duplicate of
+// similarity 1 into a duplicate.
+func hashString(seed uint64, s string) uint64 {
+	h := mix64(seed ^ uint64(len(s))*mulA)
+	for len(s) >= 8 {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = (h ^ mix64(w)) * mulA
+		h ^= h >> 29
+		s = s[8:]
+	}
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	h = (h ^ mix64(w^0xFF)) * mulA
+	return mix64(h)
+}
+
+// minhash fills sig (len = number of bins) with the OPH signature of the
+// concatenated tokens of ts using shingles of k words. It reports false when
+// the text has no words.
+func minhash(sig []uint32, k int, ts ...*tokens) bool {
+	var hs []uint64
+	first := ts[0]
+	first.hash = first.hash[:0]
+	for _, t := range ts {
+		for i := 0; i < t.n(); i++ {
+			first.hash = append(first.hash, hashBytes(t.tok(i)))
+		}
+	}
+	hs = first.hash
+	if len(hs) == 0 {
+		return false
+	}
+	for i := range sig {
+		sig[i] = ^uint32(0)
+	}
+	nb := uint64(len(sig))
+	var filled uint64 // bitmask when len(sig) <= 64
+	add := func(h uint64) {
+		h = mix64(h)
+		b := ((h >> 32) * nb) >> 32
+		v := uint32(h)
+		if v < sig[b] {
+			sig[b] = v
+		}
+		if b < 64 {
+			filled |= 1 << b
+		}
+	}
+	if len(hs) < k {
+		h := uint64(len(hs))
+		for _, x := range hs {
+			h = h*mulA + x
+		}
+		add(h)
+	} else {
+		for i := 0; i+k <= len(hs); i++ {
+			h := uint64(k)
+			for _, x := range hs[i : i+k] {
+				h = h*mulA + x
+			}
+			add(h)
+		}
+	}
+	// Densify: an empty bin borrows the value of the next non-empty bin to
+	// its right (circularly), rehashed with the distance.
+	n := len(sig)
+	isEmpty := func(i int) bool {
+		if i < 64 {
+			return filled&(1<<uint(i)) == 0
+		}
+		return sig[i] == ^uint32(0)
+	}
+	for i := 0; i < n; i++ {
+		if !isEmpty(i) {
+			continue
+		}
+		for d := 1; d < n; d++ {
+			j := (i + d) % n
+			if !isEmpty(j) {
+				sig[i] = uint32(mix64(uint64(sig[j]) ^ uint64(d)*mulB))
+				break
+			}
+		}
+	}
+	return true
+}
+
+// sig8 reduces a MinHash value to the 8 bits kept in memory (b-bit MinHash).
+func sig8(v uint32) byte { return byte(mix64(uint64(v)) >> 56) }
+
+// similarity estimates Jaccard similarity from two 8-bit signatures: the
+// fraction of equal bins, corrected for the 1/256 chance of equal bytes.
+func similarity(a, b []byte) float64 {
+	eq := 0
+	for i := range a {
+		if a[i] == b[i] {
+			eq++
+		}
+	}
+	m := float64(eq) / float64(len(a))
+	j := (m - 1.0/256) / (1 - 1.0/256)
+	if j < 0 {
+		return 0
+	}
+	return j
+}
+
+// bandKey is the LSH bucket of band b of a full signature.
+func bandKey(sig []uint32, b, rows int) uint32 {
+	h := uint64(b+1) * mulC
+	for _, v := range sig[b*rows : (b+1)*rows] {
+		h = mix64(h ^ uint64(v))
+	}
+	return uint32(h >> 32)
+}

@@ -1,0 +1,366 @@
+package dedupe
+
+import (
+	"crypto/sha256"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Fingerprint is the exact-content fingerprint of a story: the first 128
+// bits of SHA-256 over its normalised headline and body (see Normalize).
+// Two stories with the same Fingerprint carry the same text up to Unicode
+// form, case, whitespace, punctuation and wire boilerplate.
+type Fingerprint [16]byte
+
+// tokens is the normalised form of a text: lower-case, folded words stored
+// back to back in buf. It is reused through tokPool.
+type tokens struct {
+	buf   []byte
+	start []int32 // start[i], end[i] bound token i in buf
+	end   []int32
+	group []int32 // parenthetical group of token i, 0 when outside parentheses
+	hash  []uint64
+}
+
+var tokPool = sync.Pool{New: func() any {
+	return &tokens{
+		buf:   make([]byte, 0, 4096),
+		start: make([]int32, 0, 512),
+		end:   make([]int32, 0, 512),
+		group: make([]int32, 0, 512),
+		hash:  make([]uint64, 0, 512),
+	}
+}}
+
+func (t *tokens) reset() {
+	t.buf, t.start, t.end, t.group, t.hash = t.buf[:0], t.start[:0], t.end[:0], t.group[:0], t.hash[:0]
+}
+
+func (t *tokens) n() int { return len(t.start) }
+
+func (t *tokens) tok(i int) []byte { return t.buf[t.start[i]:t.end[i]] }
+
+func (t *tokens) truncate(n int) {
+	t.start, t.end, t.group = t.start[:n], t.end[:n], t.group[:n]
+	if n == 0 {
+		t.buf = t.buf[:0]
+	} else {
+		t.buf = t.buf[:t.end[n-1]]
+	}
+}
+
+// remove deletes tokens [i, j) (used for boilerplate in the middle of a text).
+func (t *tokens) remove(i, j int) {
+	if i >= j {
+		return
+	}
+	t.start = append(t.start[:i], t.start[j:]...)
+	t.end = append(t.end[:i], t.end[j:]...)
+	t.group = append(t.group[:i], t.group[j:]...)
+}
+
+// Normalize returns the normalised words of text, the form that fingerprints
+// and near-duplicate signatures are computed on:
+//
+//   - Unicode: letters are lower-cased; Latin letters with diacritics fold to
+//     their base letter (precomposed and combining forms alike); full-width
+//     forms and ligatures fold to ASCII; zero-width and format characters
+//     and apostrophes inside words are dropped.
+//   - Whitespace and punctuation only separate words.
+//   - Wire boilerplate is removed: a parenthesised agency tag anywhere
+//     ("(AP) —", "(Reuters) -"), a trailing "(Reporting by …; Editing by …)"
+//     credit, a trailing "Copyright 20xx The Associated Press. All rights
+//     reserved." line and trailing agency tags ("— AFP", "dpa").
+//
+// Normalize is idempotent: Normalize(strings.Join(Normalize(x), " ")) equals
+// Normalize(x).
+func Normalize(text string) []string {
+	t := tokPool.Get().(*tokens)
+	defer tokPool.Put(t)
+	t.reset()
+	t.add(text, 1)
+	t.stripBoilerplate()
+	out := make([]string, t.n())
+	for i := range out {
+		out[i] = string(t.tok(i))
+	}
+	return out
+}
+
+// add appends the words of text; groups are numbered from firstGroup.
+func (t *tokens) add(text string, firstGroup int32) int32 {
+	group, depth := firstGroup, 0
+	inTok := false
+	closeTok := func() {
+		if inTok {
+			t.end = append(t.end, int32(len(t.buf)))
+			inTok = false
+		}
+	}
+	for i := 0; i < len(text); {
+		c := text[i]
+		var r rune
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+				t.open(&inTok, depth, group)
+				t.buf = append(t.buf, c)
+				continue
+			case 'A' <= c && c <= 'Z':
+				t.open(&inTok, depth, group)
+				t.buf = append(t.buf, c+'a'-'A')
+				continue
+			case c == '\'':
+				continue // apostrophe: dropped, does not split
+			case c == '(' || c == '[':
+				closeTok()
+				if depth == 0 {
+					group++
+				}
+				depth++
+				continue
+			case c == ')' || c == ']':
+				closeTok()
+				if depth > 0 {
+					depth--
+				}
+				continue
+			default:
+				closeTok()
+				continue
+			}
+		}
+		var size int
+		r, size = utf8.DecodeRuneInString(text[i:])
+		i += size
+		if r == utf8.RuneError && size == 1 {
+			closeTok()
+			continue
+		}
+		switch {
+		case r == '\u2019' || r == '\u2018' || r == '\u02bc' || r == '\u00ad' || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Mn, r):
+			continue // apostrophes, soft hyphen, zero-width, combining marks
+		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
+			b := byte(r - 0xFEE0)
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			if 'a' <= b && b <= 'z' || '0' <= b && b <= '9' {
+				t.open(&inTok, depth, group)
+				t.buf = append(t.buf, b)
+			} else {
+				closeTok()
+			}
+			continue
+		}
+		if f, ok := foldTable[r]; ok {
+			t.open(&inTok, depth, group)
+			t.buf = append(t.buf, f...)
+			continue
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r) {
+			t.open(&inTok, depth, group)
+			lr := unicode.ToLower(r)
+			if f, ok := foldTable[lr]; ok {
+				t.buf = append(t.buf, f...)
+			} else if lr < utf8.RuneSelf && 'A' <= lr && lr <= 'Z' {
+				t.buf = append(t.buf, byte(lr)+'a'-'A')
+			} else {
+				t.buf = utf8.AppendRune(t.buf, lr)
+			}
+			continue
+		}
+		closeTok()
+	}
+	closeTok()
+	return group
+}
+
+func (t *tokens) open(inTok *bool, depth int, group int32) {
+	if *inTok {
+		return
+	}
+	*inTok = true
+	t.start = append(t.start, int32(len(t.buf)))
+	if depth > 0 {
+		t.group = append(t.group, group)
+	} else {
+		t.group = append(t.group, 0)
+	}
+}
+
+// agencies are wire names removed when they stand alone in parentheses or
+// trail a text.
+var agencies = map[string]bool{
+	"ap": true, "reuters": true, "afp": true, "dpa": true, "ani": true, "pti": true,
+	"efe": true, "ansa": true, "xinhua": true, "upi": true, "kyodo": true, "yonhap": true,
+	"tass": true, "aap": true, "apa": true, "anp": true, "bernama": true, "sda": true,
+	"ats": true, "belga": true, "ctk": true, "pap": true, "mti": true, "ntb": true, "tt": true,
+	"ritzau": true, "stt": true, "ians": true, "kna": true, "wam": true, "spa": true, "qna": true,
+}
+
+var creditWords = map[string]bool{
+	"reporting": true, "writing": true, "editing": true, "additional": true,
+	"compiled": true, "edited": true, "reported": true, "written": true,
+}
+
+// stripBoilerplate removes wire boilerplate (see Normalize). Rules repeat
+// until none applies so that the result is a fixed point.
+func (t *tokens) stripBoilerplate() {
+	// Agency tag alone in a parenthetical group, anywhere: "(AP)", "(Reuters)".
+	for i := 0; i < t.n(); i++ {
+		g := t.group[i]
+		if g == 0 || (i > 0 && t.group[i-1] == g) || (i+1 < t.n() && t.group[i+1] == g) {
+			continue
+		}
+		if agencies[string(t.tok(i))] {
+			t.remove(i, i+1)
+			i--
+		}
+	}
+	for changed := true; changed && t.n() > 0; {
+		changed = false
+		n := t.n()
+		// Trailing credit in parentheses: "(Reporting by X; Editing by Y)".
+		if g := t.group[n-1]; g != 0 {
+			i := n - 1
+			for i > 0 && t.group[i-1] == g {
+				i--
+			}
+			if creditWords[string(t.tok(i))] {
+				t.truncate(i)
+				changed = true
+				continue
+			}
+		}
+		// Trailing "copyright ... all rights reserved".
+		if n >= 4 && string(t.tok(n-3)) == "all" && string(t.tok(n-2)) == "rights" && string(t.tok(n-1)) == "reserved" {
+			for i := n - 4; i >= 0 && i >= n-16; i-- {
+				if s := string(t.tok(i)); s == "copyright" || s == "c" && i+1 < n && isYear(t.tok(i+1)) {
+					t.truncate(i)
+					changed = true
+					break
+				}
+			}
+			if changed {
+				continue
+			}
+		}
+		// Trailing agency tag: "... — AFP".
+		if agencies[string(t.tok(n-1))] {
+			t.truncate(n - 1)
+			changed = true
+		}
+	}
+	t.compact()
+}
+
+// compact rewrites buf so that tokens are back to back with no gaps left by
+// removals (keeps hashing of the joined form cheap and canonical).
+func (t *tokens) compact() {
+	w := int32(0)
+	for i := range t.start {
+		s, e := t.start[i], t.end[i]
+		if s != w {
+			copy(t.buf[w:], t.buf[s:e])
+		}
+		t.start[i], t.end[i] = w, w+(e-s)
+		w += e - s
+	}
+	t.buf = t.buf[:w]
+}
+
+func isYear(b []byte) bool {
+	if len(b) != 4 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// fingerprint hashes the tokens of headline and body; the separator 0x1e
+// keeps "a b" + "c" apart from "a" + "b c".
+func fingerprintOf(h, b *tokens) Fingerprint {
+	d := sha256.New()
+	var sep = []byte{' '}
+	write := func(t *tokens) {
+		for i := 0; i < t.n(); i++ {
+			if i > 0 {
+				d.Write(sep)
+			}
+			d.Write(t.tok(i))
+		}
+	}
+	write(h)
+	d.Write([]byte{0x1e})
+	write(b)
+	var sum [32]byte
+	d.Sum(sum[:0])
+	var fp Fingerprint
+	copy(fp[:], sum[:16])
+	return fp
+}
+
+// FingerprintOf returns the exact-content fingerprint of a headline and body.
+func FingerprintOf(headline, body string) Fingerprint {
+	h := tokPool.Get().(*tokens)
+	b := tokPool.Get().(*tokens)
+	defer tokPool.Put(h)
+	defer tokPool.Put(b)
+	h.reset()
+	b.reset()
+	h.add(headline, 1)
+	h.stripBoilerplate()
+	b.add(body, 1)
+	b.stripBoilerplate()
+	return fingerprintOf(h, b)
+}
+
+// foldTable maps Latin letters with diacritics and other compatibility
+// forms to lower-case ASCII.
+var foldTable = func() map[rune]string {
+	m := make(map[rune]string, 256)
+	pairs := []struct{ from, to string }{
+		{"ÀÁÂÃÄÅàáâãäåĀāĂăĄą", "aaaaaaaaaaaaaaaaaa"},
+		{"ÇçĆćĈĉĊċČč", "cccccccccc"},
+		{"ĎďĐđÐð", "dddddd"},
+		{"ÈÉÊËèéêëĒēĔĕĖėĘęĚě", "eeeeeeeeeeeeeeeeee"},
+		{"ĜĝĞğĠġĢģ", "gggggggg"},
+		{"ĤĥĦħ", "hhhh"},
+		{"ÌÍÎÏìíîïĨĩĪīĬĭĮįİı", "iiiiiiiiiiiiiiiiii"},
+		{"Ĵĵ", "jj"},
+		{"Ķķĸ", "kkk"},
+		{"ĹĺĻļĽľĿŀŁł", "llllllllll"},
+		{"ÑñŃńŅņŇňŉŊŋ", "nnnnnnnnnnn"},
+		{"ÒÓÔÕÖØòóôõöøŌōŎŏŐő", "oooooooooooooooooo"},
+		{"ŔŕŖŗŘř", "rrrrrr"},
+		{"ŚśŜŝŞşŠšſ", "sssssssss"},
+		{"ŢţŤťŦŧ", "tttttt"},
+		{"ÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲų", "uuuuuuuuuuuuuuuuuuuu"},
+		{"Ŵŵ", "ww"},
+		{"ÝýÿŶŷŸ", "yyyyyy"},
+		{"ŹźŻżŽž", "zzzzzz"},
+	}
+	for _, p := range pairs {
+		from, to := []rune(p.from), []rune(p.to)
+		if len(from) != len(to) {
+			panic("dedupe: fold table " + p.to + " is misaligned")
+		}
+		for i, r := range from {
+			m[r] = string(to[i])
+		}
+	}
+	for r, s := range map[rune]string{
+		'Æ': "ae", 'æ': "ae", 'Œ': "oe", 'œ': "oe", 'ß': "ss", 'Þ': "th", 'þ': "th",
+		'Ĳ': "ij", 'ĳ': "ij", 'ﬀ': "ff", 'ﬁ': "fi", 'ﬂ': "fl", 'ﬃ': "ffi", 'ﬄ': "ffl", 'ﬅ': "st", 'ﬆ': "st",
+	} {
+		m[r] = s
+	}
+	return m
+}()
