@@ -1,0 +1,144 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// Output decides where and how a stage's results are published.
+type Output interface {
+	// publish sends one result and returns once JetStream acknowledged
+	// every message it needed.
+	publish(ctx context.Context, p *publisher, in *inbound, s *proto.Story) error
+}
+
+// Route picks the subject and encoding of one result.
+type Route func(s *proto.Story) (subject string, enc proto.Encoding)
+
+// Forward publishes each result once, on the subject route picks.
+func Forward(route Route) Output { return forward{route: route} }
+
+// To publishes every result on one subject in one encoding.
+func To(subject string, enc proto.Encoding) Output {
+	return forward{route: func(*proto.Story) (string, proto.Encoding) { return subject, enc }}
+}
+
+type forward struct{ route Route }
+
+func (f forward) publish(ctx context.Context, p *publisher, in *inbound, s *proto.Story) error {
+	subject, enc := f.route(s)
+	m, err := storyMsg(subject, enc, s, in)
+	if err != nil {
+		return err
+	}
+	_, err = p.publishAll(ctx, []*nats.Msg{m})
+	return err
+}
+
+// FanOut publishes the full story once on all, then one light notification
+// per node subject (region and topic nodes) that points at the full story by
+// its stream sequence (the claim-check pattern). A subscriber of one node
+// receives each matching story exactly once; Subscribe fetches the full
+// story with a direct get. nodes must not return duplicates.
+func FanOut(stream, all string, nodes func(s *proto.Story) []string) Output {
+	return fanOut{stream: stream, all: all, nodes: nodes}
+}
+
+type fanOut struct {
+	stream, all string
+	nodes       func(s *proto.Story) []string
+}
+
+func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto.Story) error {
+	full, err := storyMsg(f.all, proto.EncodingJSON, s, in)
+	if err != nil {
+		return err
+	}
+	acks, err := p.publishAll(ctx, []*nats.Msg{full})
+	if err != nil {
+		return err
+	}
+	seq := strconv.FormatUint(acks[0].Sequence, 10)
+	subjects := f.nodes(s)
+	if len(subjects) == 0 {
+		return nil
+	}
+	msgs := make([]*nats.Msg, len(subjects))
+	headline := s.Headline
+	if len(headline) > 200 {
+		headline = headline[:200]
+	}
+	for i, subj := range subjects {
+		m := nats.NewMsg(subj)
+		m.Header.Set(proto.HeaderMsgID, msgID(s, subj))
+		m.Header.Set(proto.HeaderStorySeq, seq)
+		m.Header.Set(proto.HeaderStoryStream, f.stream)
+		m.Header.Set(proto.HeaderStoryURI, s.URI)
+		if s.Version != "" {
+			m.Header.Set(proto.HeaderStoryVersion, s.Version)
+		}
+		if headline != "" {
+			m.Header.Set(proto.HeaderHeadline, headline)
+		}
+		if s.Dedupe != nil {
+			m.Header.Set(proto.HeaderDedupe, s.Dedupe.Status)
+		}
+		msgs[i] = m
+	}
+	_, err = p.publishAll(ctx, msgs)
+	return err
+}
+
+// storyMsg encodes a story for subject, with its idempotency id and the
+// provenance headers carried through the pipeline.
+func storyMsg(subject string, enc proto.Encoding, s *proto.Story, in *inbound) (*nats.Msg, error) {
+	data, err := proto.Marshal(enc, s)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", s.URI, err)
+	}
+	m := nats.NewMsg(subject)
+	m.Data = data
+	m.Header.Set(proto.HeaderMsgID, msgID(s, subject))
+	m.Header.Set(proto.HeaderEncoding, string(enc))
+	m.Header.Set(proto.HeaderStoryURI, s.URI)
+	if s.Version != "" {
+		m.Header.Set(proto.HeaderStoryVersion, s.Version)
+	}
+	if s.Dedupe != nil {
+		m.Header.Set(proto.HeaderDedupe, s.Dedupe.Status)
+	}
+	if in != nil {
+		if v := in.header.Get(proto.HeaderReceived); v != "" {
+			m.Header.Set(proto.HeaderReceived, v)
+		}
+	}
+	if s.Received != 0 && m.Header.Get(proto.HeaderReceived) == "" {
+		m.Header.Set(proto.HeaderReceived, strconv.FormatInt(int64(s.Received), 10))
+	}
+	return m, nil
+}
+
+// msgID is the Nats-Msg-Id of a story published on subject: a 128-bit hash
+// of its uri, version, raw arrival (ingest sequence) and the subject. A
+// redelivered input yields the same id, so JetStream drops the second copy;
+// a genuine resend (a new raw arrival) yields a new one, so the dedupe stage
+// sees it and decides.
+func msgID(s *proto.Story, subject string) string {
+	h := fnv.New128a()
+	h.Write([]byte(s.URI))
+	h.Write([]byte{0})
+	h.Write([]byte(s.Version))
+	h.Write([]byte{0})
+	h.Write([]byte(strconv.FormatUint(s.IngestSeq, 10)))
+	h.Write([]byte{0})
+	h.Write([]byte(subject))
+	var sum [16]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
+}

@@ -1,0 +1,103 @@
+// Package pipelinetest starts real NATS servers for tests: an embedded
+// nats-server with JetStream on a free port and a temporary store, shut down
+// when the test ends. There are no mocks of NATS in wirestream's tests.
+package pipelinetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wirestream/wirestream/pipeline"
+)
+
+// StartServer runs an embedded nats-server (JetStream, port -1, store in
+// t.TempDir()) until the test ends.
+func StartServer(t testing.TB) *server.Server {
+	t.Helper()
+	return StartServerAt(t, "127.0.0.1:-1", t.TempDir())
+}
+
+// StartServerAt runs an embedded server on listen with its store in dir, so
+// that a test can stop it and start it again on the same port and files.
+func StartServerAt(t testing.TB, listen, dir string) *server.Server {
+	t.Helper()
+	s, err := pipeline.StartServer(pipeline.ServerConfig{Listen: listen, StoreDir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Shutdown()
+		s.WaitForShutdown()
+	})
+	return s
+}
+
+// Connect opens a client connection and a JetStream context, closed when the
+// test ends.
+func Connect(t testing.TB, s *server.Server) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := pipeline.Connect(pipeline.ConnConfig{URL: s.ClientURL(), Name: t.Name()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
+// Context returns a context cancelled when the test ends or after d.
+func Context(t testing.TB, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Eventually polls cond every 10 ms until it is true or d has passed, then
+// fails the test with msg.
+func Eventually(t testing.TB, d time.Duration, cond func() bool, msg string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met after "+d.String()+": "+msg, args...)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// StreamMsgs returns the number of messages in a stream on one subject
+// ("" for all).
+func StreamMsgs(t testing.TB, js jetstream.JetStream, stream, subject string) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subject == "" {
+		info, err := s.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Msgs
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, c := range info.State.Subjects {
+		n += c
+	}
+	return n
+}

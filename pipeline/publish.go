@@ -1,0 +1,111 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// publisher publishes messages asynchronously and waits for every ack,
+// retrying failed ones (with the same Nats-Msg-Id, so a retry never stores a
+// second copy) until they succeed or ctx ends. While it waits it tells the
+// server the input is still in progress, so the input is not redelivered to
+// another worker meanwhile.
+type publisher struct {
+	js       jetstream.JetStream
+	stats    *Stats
+	log      *zap.Logger
+	timeout  time.Duration // per attempt
+	progress func()        // keeps the input alive; may be nil
+}
+
+// publishAll publishes msgs and returns their acks in order.
+func (p *publisher) publishAll(ctx context.Context, msgs []*nats.Msg) ([]*jetstream.PubAck, error) {
+	acks := make([]*jetstream.PubAck, len(msgs))
+	pending := make([]int, len(msgs))
+	for i := range msgs {
+		pending[i] = i
+	}
+	backoff := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		failed, lastErr := p.try(ctx, msgs, pending, acks)
+		if len(failed) == 0 {
+			return acks, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("publish %s: %w (last error: %v)", msgs[failed[0]].Subject, ctx.Err(), lastErr)
+		}
+		p.stats.publishRetry.Add(int64(len(failed)))
+		p.log.Warn("publish failed, retrying", zap.String("subject", msgs[failed[0]].Subject),
+			zap.Int("failed", len(failed)), zap.Int("attempt", attempt+1), zap.Error(lastErr))
+		if p.progress != nil {
+			p.progress()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("publish %s: %w (last error: %v)", msgs[failed[0]].Subject, ctx.Err(), lastErr)
+		case <-time.After(backoff):
+		}
+		if backoff < 2*time.Second {
+			backoff *= 2
+		}
+		pending = failed
+	}
+}
+
+func (p *publisher) try(ctx context.Context, msgs []*nats.Msg, idx []int, acks []*jetstream.PubAck) (failed []int, lastErr error) {
+	futures := make([]jetstream.PubAckFuture, len(idx))
+	for k, i := range idx {
+		f, err := p.js.PublishMsgAsync(msgs[i])
+		if err != nil {
+			failed = append(failed, i)
+			lastErr = err
+			continue
+		}
+		futures[k] = f
+	}
+	timer := time.NewTimer(p.timeout)
+	defer timer.Stop()
+	for k, f := range futures {
+		if f == nil {
+			continue
+		}
+		i := idx[k]
+		select {
+		case ack := <-f.Ok():
+			acks[i] = ack
+			if ack.Duplicate {
+				p.stats.duplicates.Add(1)
+			} else {
+				p.stats.published.Add(1)
+			}
+		case err := <-f.Err():
+			failed = append(failed, i)
+			lastErr = err
+		case <-timer.C:
+			failed = append(failed, i)
+			lastErr = errors.New("timed out waiting for the publish ack")
+			// the rest of this round is late as well
+			return appendLive(failed, futures[k+1:], idx[k+1:]), lastErr
+		case <-ctx.Done():
+			return appendLive(append(failed, i), futures[k+1:], idx[k+1:]), ctx.Err()
+		}
+	}
+	return failed, lastErr
+}
+
+// appendLive appends the indexes whose publish was sent (a nil future was
+// already counted as failed).
+func appendLive(failed []int, futures []jetstream.PubAckFuture, idx []int) []int {
+	for k, f := range futures {
+		if f != nil {
+			failed = append(failed, idx[k])
+		}
+	}
+	return failed
+}

@@ -1,0 +1,93 @@
+package pipeline
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"go.uber.org/zap"
+)
+
+// ServerConfig configures the embedded nats-server.
+type ServerConfig struct {
+	// Listen is the client address, HOST:PORT. Default "127.0.0.1:4222";
+	// port -1 picks a free port (tests).
+	Listen string
+	// StoreDir is where JetStream keeps its files. Required.
+	StoreDir string
+	// MaxPayload is the largest message the server accepts. Default 8 MiB,
+	// so that oversize stories reach the ingest stage and are dead-lettered
+	// with a reason instead of being refused at publish.
+	MaxPayload int32
+	// Name of the server. Default "wirestream".
+	Name string
+	// ReadyTimeout bounds the wait for the server to accept clients. Default 10 s.
+	ReadyTimeout time.Duration
+}
+
+func (c *ServerConfig) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:4222"
+	}
+	if c.MaxPayload == 0 {
+		c.MaxPayload = 8 << 20
+	}
+	if c.Name == "" {
+		c.Name = "wirestream"
+	}
+	if c.ReadyTimeout == 0 {
+		c.ReadyTimeout = 10 * time.Second
+	}
+}
+
+// StartServer runs an in-process nats-server with JetStream on file storage
+// and waits until it accepts clients. Stop it with Shutdown and
+// WaitForShutdown.
+func StartServer(cfg ServerConfig, log *zap.Logger) (*server.Server, error) {
+	cfg.setDefaults()
+	if cfg.StoreDir == "" {
+		return nil, fmt.Errorf("%w: ServerConfig.StoreDir is empty", ErrConfig)
+	}
+	host, portStr, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ServerConfig.Listen %q: %v", ErrConfig, cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ServerConfig.Listen port %q: %v", ErrConfig, portStr, err)
+	}
+	opts := &server.Options{
+		ServerName: cfg.Name,
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   cfg.StoreDir,
+		MaxPayload: cfg.MaxPayload,
+		NoSigs:     true,
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("start nats-server: %w", err)
+	}
+	if log != nil {
+		s.SetLoggerV2(&serverLogger{log.Named("nats-server").Sugar()}, false, false, false)
+	}
+	s.Start()
+	if !s.ReadyForConnections(cfg.ReadyTimeout) {
+		s.Shutdown()
+		return nil, fmt.Errorf("nats-server on %s not ready after %s", cfg.Listen, cfg.ReadyTimeout)
+	}
+	return s, nil
+}
+
+// serverLogger forwards nats-server logs to zap.
+type serverLogger struct{ l *zap.SugaredLogger }
+
+func (s *serverLogger) Noticef(format string, v ...any) { s.l.Infof(format, v...) }
+func (s *serverLogger) Warnf(format string, v ...any)   { s.l.Warnf(format, v...) }
+func (s *serverLogger) Fatalf(format string, v ...any)  { s.l.Errorf(format, v...) }
+func (s *serverLogger) Errorf(format string, v ...any)  { s.l.Errorf(format, v...) }
+func (s *serverLogger) Debugf(format string, v ...any)  { s.l.Debugf(format, v...) }
+func (s *serverLogger) Tracef(format string, v ...any)  {}

@@ -1,0 +1,439 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// StageConfig configures how a stage consumes, retries and dead-letters.
+type StageConfig struct {
+	// Name of the stage ("ingest", "tag"...). Required.
+	Name string
+	// Stream and Subject are the input: the stream to consume and the
+	// filter subject. Required (ForStage fills them for the pipeline's stages).
+	Stream  string
+	Subject string
+	// DeadLetter is the subject failed inputs go to. Required.
+	DeadLetter string
+	// Output is where results go. Required unless the stage never returns any.
+	Output Output
+	// Durable is the consumer name shared by every process of the stage.
+	// Default "ws-" + Name.
+	Durable string
+	// Workers is the number of inputs handled at once in this process. Default 4.
+	Workers int
+	// Batch is how many messages one pull asks for. Default 64.
+	Batch int
+	// MaxAckPending bounds unacknowledged inputs across all processes of the
+	// stage: the backpressure limit. Default 1024.
+	MaxAckPending int
+	// AckWait is how long the server waits for an ack before redelivering.
+	// Default 30 s.
+	AckWait time.Duration
+	// MaxDeliver is how many times a failing input is tried before it is
+	// dead-lettered. Default 5. An input delivered more than 2*MaxDeliver
+	// times without an outcome (the process died on it each time) is
+	// dead-lettered before the stage sees it again.
+	MaxDeliver int
+	// Backoff is the delay before retry n (the last value repeats).
+	// Default 250ms, 1s, 5s, 15s.
+	Backoff []time.Duration
+	// DrainTimeout bounds how long shutdown waits for in-flight inputs.
+	// Default 30 s; what is unfinished then is handed back to the server.
+	DrainTimeout time.Duration
+	// PublishTimeout bounds one attempt to get publish acks. Default 10 s.
+	PublishTimeout time.Duration
+}
+
+// ForStage returns the configuration of one of the pipeline's stages in a
+// namespace: input from the previous stage, dead letters to <p>.dlq.<stage>.
+func ForStage(n proto.Names, stage string) StageConfig {
+	cfg := StageConfig{Name: stage, Subject: n.Input(stage), DeadLetter: n.DLQ(stage), Stream: n.WorkStream()}
+	if stage == proto.Stages[0] {
+		cfg.Stream = n.RawStream()
+	}
+	if n.Prefix != proto.DefaultPrefix {
+		cfg.Durable = "ws-" + strings.ToLower(n.StreamPrefix) + "-" + stage
+	}
+	return cfg
+}
+
+func (c *StageConfig) setDefaults() {
+	if c.Durable == "" {
+		c.Durable = "ws-" + c.Name
+	}
+	if c.Workers == 0 {
+		c.Workers = 4
+	}
+	if c.Batch == 0 {
+		c.Batch = 64
+	}
+	if c.MaxAckPending == 0 {
+		c.MaxAckPending = 1024
+	}
+	if c.AckWait == 0 {
+		c.AckWait = 30 * time.Second
+	}
+	if c.MaxDeliver == 0 {
+		c.MaxDeliver = 5
+	}
+	if c.Backoff == nil {
+		c.Backoff = []time.Duration{250 * time.Millisecond, time.Second, 5 * time.Second, 15 * time.Second}
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = 30 * time.Second
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+}
+
+// Validate reports a configuration error naming the field.
+func (c StageConfig) Validate() error {
+	switch {
+	case c.Name == "":
+		return fmt.Errorf("%w: StageConfig.Name is empty", ErrConfig)
+	case c.Stream == "":
+		return fmt.Errorf("%w: StageConfig.Stream of stage %q is empty", ErrConfig, c.Name)
+	case c.Subject == "":
+		return fmt.Errorf("%w: StageConfig.Subject of stage %q is empty", ErrConfig, c.Name)
+	case c.DeadLetter == "":
+		return fmt.Errorf("%w: StageConfig.DeadLetter of stage %q is empty", ErrConfig, c.Name)
+	case c.Workers < 1:
+		return fmt.Errorf("%w: StageConfig.Workers %d must be at least 1", ErrConfig, c.Workers)
+	case c.Batch < 1:
+		return fmt.Errorf("%w: StageConfig.Batch %d must be at least 1", ErrConfig, c.Batch)
+	case c.MaxAckPending < c.Workers:
+		return fmt.Errorf("%w: StageConfig.MaxAckPending %d is below Workers %d", ErrConfig, c.MaxAckPending, c.Workers)
+	case c.MaxDeliver < 1:
+		return fmt.Errorf("%w: StageConfig.MaxDeliver %d must be at least 1", ErrConfig, c.MaxDeliver)
+	case c.AckWait < time.Second:
+		return fmt.Errorf("%w: StageConfig.AckWait %s is under 1s", ErrConfig, c.AckWait)
+	case len(c.Backoff) == 0:
+		return fmt.Errorf("%w: StageConfig.Backoff is empty", ErrConfig)
+	}
+	return nil
+}
+
+// Stage runs one stage's handler as a durable pull consumer.
+type Stage struct {
+	cfg    StageConfig
+	js     jetstream.JetStream
+	log    *zap.Logger
+	handle func(ctx context.Context, in *inbound) ([]*proto.Story, error)
+	close  func(ctx context.Context) error
+	stats  Stats
+	ready  chan struct{}
+}
+
+// inbound is one input message with its metadata.
+type inbound struct {
+	msg       jetstream.Msg
+	data      []byte
+	header    nats.Header
+	subject   string
+	stream    string
+	seq       uint64
+	delivered uint64
+	timestamp time.Time
+}
+
+// NewStage returns a runtime for a stage that reads stories.
+func NewStage(js jetstream.JetStream, cfg StageConfig, h Handler, log *zap.Logger) (*Stage, error) {
+	st, err := newStage(js, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	st.handle = func(ctx context.Context, in *inbound) ([]*proto.Story, error) {
+		enc, err := proto.ParseEncoding(in.header.Get(proto.HeaderEncoding))
+		if err != nil {
+			return nil, err
+		}
+		s, err := proto.Unmarshal(enc, in.data)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle(ctx, s)
+	}
+	st.close = h.Close
+	return st, nil
+}
+
+// NewRawStage returns a runtime for a stage that reads raw input (ingest).
+func NewRawStage(js jetstream.JetStream, cfg StageConfig, h RawHandler, log *zap.Logger) (*Stage, error) {
+	st, err := newStage(js, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	st.handle = func(ctx context.Context, in *inbound) ([]*proto.Story, error) {
+		return h.HandleRaw(ctx, in.data, rawMeta(in))
+	}
+	st.close = h.Close
+	return st, nil
+}
+
+func newStage(js jetstream.JetStream, cfg StageConfig, log *zap.Logger) (*Stage, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if js == nil {
+		return nil, fmt.Errorf("%w: stage %q has no JetStream context", ErrConfig, cfg.Name)
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Stage{cfg: cfg, js: js, log: log.With(zap.String("stage", cfg.Name)), ready: make(chan struct{})}, nil
+}
+
+func rawMeta(in *inbound) proto.RawMeta {
+	m := proto.RawMeta{
+		Format: in.header.Get(proto.HeaderFormat),
+		Source: in.header.Get(proto.HeaderSource),
+		Origin: in.header.Get(proto.HeaderOrigin),
+		Seq:    in.seq,
+	}
+	if m.Source == "" {
+		if i := strings.LastIndexByte(in.subject, '.'); i >= 0 {
+			m.Source = in.subject[i+1:]
+		}
+	}
+	if v, err := strconv.ParseInt(in.header.Get(proto.HeaderReceived), 10, 64); err == nil && v > 0 {
+		m.Received = proto.Time(v)
+	} else {
+		m.Received = proto.FromTime(in.timestamp)
+	}
+	return m
+}
+
+// Name returns the stage's name.
+func (st *Stage) Name() string { return st.cfg.Name }
+
+// Stats returns a snapshot of the stage's counters.
+func (st *Stage) Stats() StatsSnapshot { return st.stats.Snapshot() }
+
+// Ready is closed once the stage's consumer exists and it is fetching.
+func (st *Stage) Ready() <-chan struct{} { return st.ready }
+
+// Run consumes until ctx is cancelled, then drains: it stops fetching,
+// finishes the inputs in flight (bounded by DrainTimeout; what is left is
+// handed back to the server for redelivery), closes the handler and returns.
+// It returns an error only if the stage cannot start.
+func (st *Stage) Run(ctx context.Context) error {
+	cfg := st.cfg
+	cons, err := ensureConsumer(ctx, st.js, cfg.Stream, jetstream.ConsumerConfig{
+		Durable:       cfg.Durable,
+		Description:   "wirestream stage " + cfg.Name,
+		FilterSubject: cfg.Subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cfg.AckWait,
+		MaxDeliver:    -1, // the runtime enforces MaxDeliver so nothing is dropped silently
+		MaxAckPending: cfg.MaxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return err
+	}
+	iter, err := cons.Messages(jetstream.PullMaxMessages(cfg.Batch))
+	if err != nil {
+		return fmt.Errorf("stage %s: start fetching: %w", cfg.Name, err)
+	}
+	st.log.Info("stage started", zap.String("stream", cfg.Stream), zap.String("subject", cfg.Subject),
+		zap.String("durable", cfg.Durable), zap.Int("workers", cfg.Workers))
+	close(st.ready)
+
+	// Handlers run under workCtx, which outlives ctx by up to DrainTimeout.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	msgs := make(chan jetstream.Msg)
+	var wg sync.WaitGroup
+	for range cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range msgs {
+				st.process(workCtx, m)
+			}
+		}()
+	}
+	go func() {
+		defer close(msgs)
+		for {
+			m, err := iter.Next()
+			if err != nil {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return
+				}
+				st.log.Warn("fetch", zap.Error(err))
+				select {
+				case <-ctx.Done():
+				case <-time.After(100 * time.Millisecond):
+				}
+				continue
+			}
+			msgs <- m
+		}
+	}()
+
+	<-ctx.Done()
+	st.log.Info("stage draining")
+	iter.Drain()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(cfg.DrainTimeout):
+		st.log.Warn("drain timeout: handing unfinished inputs back", zap.Duration("timeout", cfg.DrainTimeout))
+		cancelWork()
+		<-done
+	}
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := st.close(closeCtx); err != nil {
+		st.log.Warn("close stage", zap.Error(err))
+	}
+	s := st.stats.Snapshot()
+	st.log.Info("stage stopped", zap.Int64("processed", s.Processed), zap.Int64("published", s.Published),
+		zap.Int64("dead_lettered", s.DeadLettered), zap.Int64("errors", s.Errors))
+	return nil
+}
+
+func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
+	md, err := m.Metadata()
+	if err != nil {
+		st.log.Error("message without JetStream metadata", zap.String("subject", m.Subject()), zap.Error(err))
+		_ = m.Term()
+		return
+	}
+	in := &inbound{msg: m, data: m.Data(), header: m.Headers(), subject: m.Subject(), stream: md.Stream,
+		seq: md.Sequence.Stream, delivered: md.NumDelivered, timestamp: md.Timestamp}
+	if in.header == nil {
+		in.header = nats.Header{}
+	}
+	if in.delivered > 1 {
+		st.stats.redelivered.Add(1)
+	}
+	pub := &publisher{js: st.js, stats: &st.stats, log: st.log, timeout: st.cfg.PublishTimeout,
+		progress: func() { _ = m.InProgress() }}
+	if ctx.Err() != nil {
+		_ = m.Nak()
+		return
+	}
+	if in.delivered > uint64(2*st.cfg.MaxDeliver) {
+		st.deadLetter(ctx, pub, in, "max-deliver",
+			fmt.Errorf("delivered %d times without an outcome: the stage may crash on it", in.delivered))
+		return
+	}
+	outs, err := st.call(ctx, in)
+	if err != nil {
+		st.stats.errors.Add(1)
+		switch {
+		case ctx.Err() != nil:
+			_ = m.Nak()
+		case isPermanent(err):
+			st.deadLetter(ctx, pub, in, "permanent", err)
+		case in.delivered >= uint64(st.cfg.MaxDeliver):
+			st.deadLetter(ctx, pub, in, "max-deliver", fmt.Errorf("failed %d times, last: %w", in.delivered, err))
+		default:
+			delay := st.backoff(in.delivered)
+			st.log.Warn("handler failed, retrying", st.fields(in, zap.Duration("delay", delay), zap.Error(err))...)
+			_ = m.NakWithDelay(delay)
+		}
+		return
+	}
+	if st.cfg.Output == nil && len(outs) > 0 {
+		st.log.Error("stage returned stories but has no output", st.fields(in)...)
+		st.deadLetter(ctx, pub, in, "permanent", errors.New("stage has no output configured"))
+		return
+	}
+	for _, s := range outs {
+		if err := st.cfg.Output.publish(ctx, pub, in, s); err != nil {
+			// Only shutdown stops the publisher's retries: hand the input back.
+			st.log.Warn("publish abandoned, input handed back", st.fields(in, zap.Error(err))...)
+			_ = m.Nak()
+			return
+		}
+	}
+	if len(outs) == 0 {
+		st.stats.dropped.Add(1)
+	}
+	if err := m.Ack(); err != nil {
+		st.log.Warn("ack", st.fields(in, zap.Error(err))...)
+		return
+	}
+	st.stats.processed.Add(1)
+}
+
+// call runs the handler, turning a panic into an error.
+func (st *Stage) call(ctx context.Context, in *inbound) (outs []*proto.Story, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			outs, err = nil, recoverError(v)
+		}
+	}()
+	return st.handle(ctx, in)
+}
+
+func (st *Stage) backoff(delivered uint64) time.Duration {
+	i := int(delivered) - 1
+	if i >= len(st.cfg.Backoff) {
+		i = len(st.cfg.Backoff) - 1
+	}
+	if i < 0 {
+		i = 0
+	}
+	return st.cfg.Backoff[i]
+}
+
+// deadLetter publishes the input unchanged to the dead-letter subject with
+// the reason in headers, then terminates it. If the dead letter cannot be
+// stored (shutdown), the input is handed back instead.
+func (st *Stage) deadLetter(ctx context.Context, pub *publisher, in *inbound, kind string, reason error) {
+	dm := nats.NewMsg(st.cfg.DeadLetter)
+	dm.Data = in.data
+	for k, v := range in.header {
+		if k != proto.HeaderMsgID {
+			dm.Header[k] = v
+		}
+	}
+	dm.Header.Set(proto.HeaderMsgID, "dlq:"+in.stream+":"+strconv.FormatUint(in.seq, 10))
+	dm.Header.Set(proto.HeaderError, oneLine(reason.Error()))
+	dm.Header.Set(proto.HeaderErrorKind, kind)
+	dm.Header.Set(proto.HeaderStage, st.cfg.Name)
+	dm.Header.Set(proto.HeaderOrigSubject, in.subject)
+	dm.Header.Set(proto.HeaderOrigStream, in.stream)
+	dm.Header.Set(proto.HeaderOrigSeq, strconv.FormatUint(in.seq, 10))
+	dm.Header.Set(proto.HeaderDeliveredCount, strconv.FormatUint(in.delivered, 10))
+	if _, err := pub.publishAll(ctx, []*nats.Msg{dm}); err != nil {
+		st.log.Warn("dead letter not stored, input handed back", st.fields(in, zap.Error(err))...)
+		_ = in.msg.Nak()
+		return
+	}
+	if err := in.msg.TermWithReason(kind + ": " + oneLine(reason.Error())); err != nil {
+		st.log.Warn("term", st.fields(in, zap.Error(err))...)
+	}
+	st.stats.deadLettered.Add(1)
+	st.log.Warn("dead-lettered", st.fields(in, zap.String("kind", kind), zap.String("dead_letter", st.cfg.DeadLetter), zap.Error(reason))...)
+}
+
+func (st *Stage) fields(in *inbound, extra ...zap.Field) []zap.Field {
+	f := append(make([]zap.Field, 0, 5+len(extra)),
+		zap.String("subject", in.subject), zap.Uint64("stream_seq", in.seq), zap.Uint64("delivered", in.delivered))
+	if uri := in.header.Get(proto.HeaderStoryURI); uri != "" {
+		f = append(f, zap.String("story_uri", uri))
+	} else if o := in.header.Get(proto.HeaderOrigin); o != "" {
+		f = append(f, zap.String("origin", o))
+	}
+	return append(f, extra...)
+}

@@ -1,0 +1,214 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// StreamsConfig sets the retention of the pipeline's streams.
+type StreamsConfig struct {
+	// Replicas of every stream: 1 on one server, 3 on a three-node cluster.
+	Replicas int
+	// HistoryMaxAge and HistoryMaxBytes bound the raw history (the input of
+	// replay). Defaults 30 days and unlimited (-1).
+	HistoryMaxAge   time.Duration
+	HistoryMaxBytes int64
+	// OutputMaxAge bounds the output stream subscribers read. Default 30 days.
+	OutputMaxAge time.Duration
+	// AuditMaxAge and DeadLetterMaxAge bound the audit and dead-letter
+	// streams. Default 30 days each.
+	AuditMaxAge      time.Duration
+	DeadLetterMaxAge time.Duration
+	// Duplicates is the Nats-Msg-Id window of every stream. Default 2 min,
+	// longer than AckWait plus the retry backoff, so a redelivered input is
+	// republished within it.
+	Duplicates time.Duration
+	// Memory uses memory storage instead of files (tests, benchmarks only).
+	Memory bool
+}
+
+func (c *StreamsConfig) setDefaults() {
+	const month = 30 * 24 * time.Hour
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.HistoryMaxAge == 0 {
+		c.HistoryMaxAge = month
+	}
+	if c.HistoryMaxBytes == 0 {
+		c.HistoryMaxBytes = -1
+	}
+	if c.OutputMaxAge == 0 {
+		c.OutputMaxAge = month
+	}
+	if c.AuditMaxAge == 0 {
+		c.AuditMaxAge = month
+	}
+	if c.DeadLetterMaxAge == 0 {
+		c.DeadLetterMaxAge = month
+	}
+	if c.Duplicates == 0 {
+		c.Duplicates = 2 * time.Minute
+	}
+}
+
+// Validate reports a configuration error naming the field.
+func (c StreamsConfig) Validate() error {
+	switch {
+	case c.Replicas < 1 || c.Replicas > 5:
+		return fmt.Errorf("%w: StreamsConfig.Replicas %d must be 1 to 5", ErrConfig, c.Replicas)
+	case c.HistoryMaxAge < 0 || c.OutputMaxAge < 0 || c.AuditMaxAge < 0 || c.DeadLetterMaxAge < 0:
+		return fmt.Errorf("%w: StreamsConfig max ages must not be negative", ErrConfig)
+	case c.Duplicates < time.Second:
+		return fmt.Errorf("%w: StreamsConfig.Duplicates %s is under 1s", ErrConfig, c.Duplicates)
+	}
+	return nil
+}
+
+// StreamConfigs returns the stream configurations of a namespace.
+func StreamConfigs(n proto.Names, cfg StreamsConfig) ([]jetstream.StreamConfig, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	storage := jetstream.FileStorage
+	if cfg.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	base := func(name, desc string, subjects []string, maxAge time.Duration) jetstream.StreamConfig {
+		return jetstream.StreamConfig{
+			Name:        name,
+			Description: desc,
+			Subjects:    subjects,
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     storage,
+			Replicas:    cfg.Replicas,
+			MaxAge:      maxAge,
+			MaxBytes:    -1,
+			MaxMsgs:     -1,
+			Discard:     jetstream.DiscardOld,
+			Duplicates:  cfg.Duplicates,
+		}
+	}
+	raw := base(n.RawStream(), "wirestream raw input history", []string{n.RawAll()}, cfg.HistoryMaxAge)
+	raw.MaxBytes = cfg.HistoryMaxBytes
+	work := base(n.WorkStream(), "wirestream stage-to-stage work queue", []string{n.WorkAll()}, 0)
+	work.Retention = jetstream.WorkQueuePolicy
+	out := base(n.OutStream(), "wirestream enriched output", []string{n.OutAny()}, cfg.OutputMaxAge)
+	out.AllowDirect = true
+	audit := base(n.AuditStream(), "wirestream dedupe audit", []string{n.AuditAll()}, cfg.AuditMaxAge)
+	dlq := base(n.DLQStream(), "wirestream dead letters", []string{n.DLQAll()}, cfg.DeadLetterMaxAge)
+	return []jetstream.StreamConfig{raw, work, out, audit, dlq}, nil
+}
+
+// EnsureStreams creates the streams of a namespace. Creating them again with
+// the same configuration is a no-op; a stream that exists with a different
+// configuration is an error wrapping ErrIncompatible that names the fields.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, n proto.Names, cfg StreamsConfig) error {
+	cfgs, err := StreamConfigs(n, cfg)
+	if err != nil {
+		return err
+	}
+	for _, sc := range cfgs {
+		if err := ensureStream(ctx, js, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) error {
+	_, err := js.CreateStream(ctx, want)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return fmt.Errorf("create stream %s: %w", want.Name, err)
+	}
+	s, ierr := js.Stream(ctx, want.Name)
+	if ierr != nil {
+		return fmt.Errorf("create stream %s: %w (and reading it: %v)", want.Name, err, ierr)
+	}
+	have := s.CachedInfo().Config
+	if diff := streamDiff(want, have); diff != "" {
+		return fmt.Errorf("%w: stream %s exists with %s; delete it (nats stream rm %s) or run with matching settings",
+			ErrIncompatible, want.Name, diff, want.Name)
+	}
+	return nil
+}
+
+func streamDiff(want, have jetstream.StreamConfig) string {
+	var d []string
+	add := func(field string, w, h any) { d = append(d, fmt.Sprintf("%s %v (want %v)", field, h, w)) }
+	if !slices.Equal(want.Subjects, have.Subjects) {
+		add("subjects", want.Subjects, have.Subjects)
+	}
+	if want.Retention != have.Retention {
+		add("retention", want.Retention, have.Retention)
+	}
+	if want.Storage != have.Storage {
+		add("storage", want.Storage, have.Storage)
+	}
+	if want.Replicas != have.Replicas {
+		add("replicas", want.Replicas, have.Replicas)
+	}
+	if want.MaxAge != have.MaxAge {
+		add("max age", want.MaxAge, have.MaxAge)
+	}
+	if want.MaxBytes != have.MaxBytes {
+		add("max bytes", want.MaxBytes, have.MaxBytes)
+	}
+	if want.Duplicates != have.Duplicates {
+		add("duplicate window", want.Duplicates, have.Duplicates)
+	}
+	if want.AllowDirect != have.AllowDirect {
+		add("allow direct", want.AllowDirect, have.AllowDirect)
+	}
+	return strings.Join(d, ", ")
+}
+
+// ensureConsumer creates a durable consumer, or checks that the existing
+// one is compatible.
+func ensureConsumer(ctx context.Context, js jetstream.JetStream, stream string, want jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	c, err := js.CreateConsumer(ctx, stream, want)
+	if err == nil {
+		return c, nil
+	}
+	if !errors.Is(err, jetstream.ErrConsumerExists) {
+		return nil, fmt.Errorf("create consumer %q on %s: %w", want.Durable, stream, err)
+	}
+	c, ierr := js.Consumer(ctx, stream, want.Durable)
+	if ierr != nil {
+		return nil, fmt.Errorf("create consumer %q on %s: %w (and reading it: %v)", want.Durable, stream, err, ierr)
+	}
+	have := c.CachedInfo().Config
+	var d []string
+	if want.FilterSubject != have.FilterSubject {
+		d = append(d, fmt.Sprintf("filter %q (want %q)", have.FilterSubject, want.FilterSubject))
+	}
+	if want.AckPolicy != have.AckPolicy {
+		d = append(d, fmt.Sprintf("ack policy %v (want %v)", have.AckPolicy, want.AckPolicy))
+	}
+	if want.AckWait != have.AckWait {
+		d = append(d, fmt.Sprintf("ack wait %s (want %s)", have.AckWait, want.AckWait))
+	}
+	if want.MaxAckPending != have.MaxAckPending {
+		d = append(d, fmt.Sprintf("max ack pending %d (want %d)", have.MaxAckPending, want.MaxAckPending))
+	}
+	if want.MaxDeliver != have.MaxDeliver {
+		d = append(d, fmt.Sprintf("max deliver %d (want %d)", have.MaxDeliver, want.MaxDeliver))
+	}
+	if len(d) == 0 {
+		return c, nil
+	}
+	return nil, fmt.Errorf("%w: consumer %q on %s exists with %s; delete it (nats consumer rm %s %s) or run with matching settings",
+		ErrIncompatible, want.Durable, stream, strings.Join(d, ", "), stream, want.Durable)
+}
