@@ -304,3 +304,17 @@ func (g *generation) grow() {
 		}
 	}
 }
+
+// Similarity is the estimated Jaccard similarity of the word shingles of
+// the stories of two records, as the index estimates it (from the 8 bits
+// per value it keeps). Records of different shapes have similarity 0.
+func (r *Record) Similarity(o *Record) float64 {
+	if len(r.Sig) != len(o.Sig) || len(r.Sig) == 0 {
+		return 0
+	}
+	a, b := make([]byte, len(r.Sig)), make([]byte, len(o.Sig))
+	for i := range a {
+		a[i], b[i] = sig8(r.Sig[i]), sig8(o.Sig[i])
+	}
+	return similarity(a, b)
+}
