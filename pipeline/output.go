@@ -142,3 +142,29 @@ func msgID(s *proto.Story, subject string) string {
 	var sum [16]byte
 	return hex.EncodeToString(h.Sum(sum[:0]))
 }
+
+// FanOutCopies publishes the full story on all and again on every node
+// subject. It is the simple alternative to FanOut, kept to measure against
+// (see BenchmarkFanOut and docs/subjects.md): it costs a full copy per node.
+func FanOutCopies(all string, nodes func(s *proto.Story) []string) Output {
+	return fanOutCopies{all: all, nodes: nodes}
+}
+
+type fanOutCopies struct {
+	all   string
+	nodes func(s *proto.Story) []string
+}
+
+func (f fanOutCopies) publish(ctx context.Context, p *publisher, in *inbound, s *proto.Story) error {
+	subjects := append([]string{f.all}, f.nodes(s)...)
+	msgs := make([]*nats.Msg, len(subjects))
+	for i, subj := range subjects {
+		m, err := storyMsg(subj, proto.EncodingJSON, s, in)
+		if err != nil {
+			return err
+		}
+		msgs[i] = m
+	}
+	_, err := p.publishAll(ctx, msgs)
+	return err
+}
