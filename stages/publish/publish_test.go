@@ -18,7 +18,7 @@ func TestNodes(t *testing.T) {
 		{Scheme: proto.SchemeM49, Code: "142"},
 		{Scheme: proto.SchemeCountry, Code: "ru"},
 		{Scheme: proto.SchemeCountry, Code: "UZ", Rel: proto.RelMentioned}, // listed twice: one node
-		{Scheme: "geonames", Code: "1216265"},                             // not a region scheme
+		{Scheme: "geonames", Code: "1216265"},                              // not a region scheme
 		nil,
 	}, Subject: []*proto.Subject{
 		{Scheme: proto.SchemeMedTop, Code: "medtop:16000000"},
