@@ -68,7 +68,8 @@ type memShard struct {
 }
 
 type memGen struct {
-	start time.Time
+	start time.Time // first write
+	last  time.Time // latest write: the generation is live while now-last <= window
 	m     map[string]memEntry
 }
 
@@ -104,9 +105,9 @@ func (m *MemoryStore) current(sh *memShard) *memGen {
 	now := m.now()
 	span := m.window / memGens
 	if len(sh.gens) == 0 || now.Sub(sh.gens[0].start) >= span {
-		sh.gens = append([]memGen{{start: now, m: make(map[string]memEntry)}}, sh.gens...)
-		// A generation may go once its newest possible write is older than window.
-		for len(sh.gens) > 1 && now.Sub(sh.gens[len(sh.gens)-2].start) > m.window {
+		sh.gens = append([]memGen{{start: now, last: now, m: make(map[string]memEntry)}}, sh.gens...)
+		// A generation goes once its latest write is older than window.
+		for len(sh.gens) > 1 && now.Sub(sh.gens[len(sh.gens)-1].last) > m.window {
 			sh.gens = sh.gens[:len(sh.gens)-1]
 		}
 	}
@@ -118,9 +119,8 @@ func (m *MemoryStore) find(sh *memShard, key string) (int, memEntry, bool) {
 	now := m.now()
 	for i := range sh.gens {
 		if e, ok := sh.gens[i].m[key]; ok {
-			// Generation i holds writes from [start_i, start_{i-1}); the
-			// entry is live if its generation could still be inside window.
-			if i == 0 || now.Sub(sh.gens[i-1].start) <= m.window {
+			// The generation's latest write bounds the entry's own.
+			if now.Sub(sh.gens[i].last) <= m.window {
 				return i, e, true
 			}
 			return i, memEntry{}, false
@@ -146,6 +146,7 @@ func (m *MemoryStore) Create(ctx context.Context, key string, value []byte) (uin
 		delete(sh.gens[i].m, key)
 	}
 	rev := m.rev.Add(1)
+	cur.last = m.now()
 	cur.m[key] = memEntry{val: append([]byte(nil), value...), rev: rev}
 	return rev, nil
 }
@@ -183,18 +184,24 @@ func (m *MemoryStore) Update(ctx context.Context, key string, value []byte, rev 
 		delete(sh.gens[i].m, key)
 	}
 	nr := m.rev.Add(1)
+	cur.last = m.now()
 	cur.m[key] = memEntry{val: append(e.val[:0:0], value...), rev: nr}
 	return nr, nil
 }
 
-// Len returns the number of live keys (for tests and memory reports).
+// Len returns the number of live keys (for tests and memory reports). It
+// also drops generations that fell out of the window.
 func (m *MemoryStore) Len() int {
 	n := 0
+	now := m.now()
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
+		m.current(sh)
 		for _, g := range sh.gens {
-			n += len(g.m)
+			if now.Sub(g.last) <= m.window {
+				n += len(g.m)
+			}
 		}
 		sh.mu.Unlock()
 	}
