@@ -1,0 +1,737 @@
+package geo
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// Fields of a story in which evidence is found.
+const (
+	FieldLocated  = "located"  // the located field or the dateline
+	FieldHeadline = "headline" // the headline
+	FieldBody     = "body"     // the body text
+)
+
+// Evidence is one piece of text that supports a place.
+type Evidence struct {
+	Field      string // FieldLocated, FieldHeadline or FieldBody
+	Text       string // the matched text
+	Start, End int    // byte offsets of Text in the field
+	Rule       string // the rule that fired, e.g. "dateline:qualified-city", "name", "demonym", "weak+cue", "rollup:UZ"
+}
+
+// Explained is a place with the evidence for it.
+type Explained struct {
+	Place    proto.Place
+	Evidence []Evidence
+}
+
+// Parser is a geoparser over a gazetteer. It is safe for concurrent use.
+type Parser struct {
+	g    *Gazetteer
+	pool sync.Pool
+}
+
+// New returns a geoparser over g. Tag is safe for concurrent use by many
+// goroutines.
+func New(g *Gazetteer) *Parser {
+	p := &Parser{g: g}
+	p.pool.New = func() any { return &scratch{} }
+	return p
+}
+
+type field uint8
+
+const (
+	fHeadline field = iota
+	fBody
+	fLocated
+)
+
+func (f field) String() string {
+	return [...]string{FieldHeadline, FieldBody, FieldLocated}[f]
+}
+
+// hit is one pattern occurrence.
+type hit struct {
+	start, end int32
+	pat        int32
+	cc         int32 // resolved country, or -1 when rejected
+	field      field
+	rule       string
+}
+
+type tally struct {
+	cc       int32
+	score    float64
+	evidence int // accepted unambiguous, non-weak mentions
+}
+
+type scratch struct {
+	raw     []acHit
+	hits    []hit
+	tallies []tally
+	persons []int32 // patterns rejected as part of a person's name
+}
+
+type acHit struct {
+	start, end int32
+	word       int32
+}
+
+// Tag returns the places of a story: the located country (from s.Located if
+// set, else the dateline at the start of s.BodyText), mentioned countries,
+// and their M49 intermediate region, subregion and region roll-ups.
+// Deterministic order: located first, then by relevance descending, then
+// code.
+func (p *Parser) Tag(s *proto.Story) []*proto.Place {
+	sc := p.pool.Get().(*scratch)
+	defer p.pool.Put(sc)
+	loc, _ := p.analyze(s, sc)
+	return p.places(sc, loc)
+}
+
+// Explain returns the same places as Tag with their evidence: the matched
+// text, its byte offsets, the field (located, headline or body) and the
+// rule that fired.
+func (p *Parser) Explain(s *proto.Story) []Explained {
+	sc := &scratch{}
+	loc, d := p.analyze(s, sc)
+	places := p.places(sc, loc)
+	out := make([]Explained, len(places))
+	idx := map[string]int{}
+	for i, pl := range places {
+		out[i].Place = *pl
+		idx[pl.Scheme+"/"+pl.Code] = i
+	}
+	if loc >= 0 {
+		src := FieldLocated
+		e := Evidence{Field: src, Text: d.Text, Start: d.Start, End: d.End, Rule: "dateline:" + d.Rule}
+		if s.Located == "" {
+			e.Field = FieldBody
+			e.Rule = "dateline:" + d.Rule
+		} else {
+			e.Rule = "located:" + d.Rule
+		}
+		i := idx[proto.SchemeCountry+"/"+p.g.countries[loc].code]
+		out[i].Evidence = append(out[i].Evidence, e)
+	}
+	for _, h := range sc.hits {
+		if h.cc < 0 || p.g.pats[h.pat].kind == kindBlock {
+			continue
+		}
+		text := s.BodyText
+		if h.field == fHeadline {
+			text = s.Headline
+		}
+		i, ok := idx[proto.SchemeCountry+"/"+p.g.countries[h.cc].code]
+		if !ok {
+			continue
+		}
+		out[i].Evidence = append(out[i].Evidence, Evidence{
+			Field: h.field.String(), Text: text[h.start:h.end], Start: int(h.start), End: int(h.end), Rule: h.rule,
+		})
+	}
+	for i := range out {
+		if out[i].Place.Scheme != proto.SchemeM49 {
+			continue
+		}
+		for _, t := range sc.tallies {
+			c := &p.g.countries[t.cc]
+			if containsStr(c.chain, out[i].Place.Code) {
+				out[i].Evidence = append(out[i].Evidence, Evidence{Rule: "rollup:" + c.code})
+			}
+		}
+	}
+	return out
+}
+
+func containsStr(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// analyze fills sc.hits and sc.tallies and returns the located country.
+func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
+	g := p.g
+	sc.hits = sc.hits[:0]
+	sc.tallies = sc.tallies[:0]
+	sc.persons = sc.persons[:0]
+
+	// 1. Dateline.
+	loc := int32(-1)
+	var d Dateline
+	var ok bool
+	bodyStart := 0
+	if s.Located != "" {
+		d, ok = g.ParseLocated(s.Located)
+		// Skip a dateline in the body that repeats the located field.
+		if bd, bok := g.ParseDateline(s.BodyText); bok {
+			bodyStart = bd.BodyStart
+		}
+	} else {
+		d, ok = g.ParseDateline(s.BodyText)
+		if ok {
+			bodyStart = d.BodyStart
+		}
+	}
+	if ok && d.Country != "" {
+		loc = g.byCC[d.Country]
+	}
+
+	// 2. Mentions.
+	p.collect(s.Headline, 0, fHeadline, sc)
+	p.collect(s.BodyText, bodyStart, fBody, sc)
+
+	// 3. Qualified places and person names.
+	for i := range sc.hits {
+		h := &sc.hits[i]
+		pt := &g.pats[h.pat]
+		text := p.fieldText(s, h.field)
+		if pt.kind == kindCity || pt.kind == kindPlace || pt.kind == kindAdmin {
+			if loc >= 0 && d.City != "" && fold(text[h.start:h.end]) == fold(d.City) && pt.cands[0] != loc {
+				// The dateline city again: "PARIS, Texas ... the town of Paris".
+				h.cc = loc
+				h.rule = "dateline-city"
+				continue
+			}
+			if cc, ok := p.qualified(text, h, pt); ok {
+				h.cc = cc
+				h.rule = "qualified"
+				continue
+			}
+		}
+		if pt.person && personAdjacent(text, int(h.start), int(h.end)) {
+			h.cc = -1
+			h.rule = "person"
+			if !containsIdx(sc.persons, h.pat) {
+				sc.persons = append(sc.persons, h.pat)
+			}
+		}
+	}
+
+	// 4. Evidence from unambiguous, strong mentions.
+	if loc >= 0 {
+		sc.tally(loc).evidence += 2
+	}
+	for i := range sc.hits {
+		h := &sc.hits[i]
+		pt := &g.pats[h.pat]
+		if h.rule != "" || pt.ambig || pt.weak {
+			continue
+		}
+		h.cc = pt.cands[0]
+		h.rule = pt.kind.String()
+		sc.tally(h.cc).evidence++
+	}
+
+	// 5. Ambiguous and weak mentions, decided by the evidence.
+	for i := range sc.hits {
+		h := &sc.hits[i]
+		pt := &g.pats[h.pat]
+		if h.rule != "" {
+			continue
+		}
+		text := p.fieldText(s, h.field)
+		cc, support := pt.cands[0], 0
+		for _, c := range pt.cands {
+			if n := sc.evidenceOf(c); n > support {
+				cc, support = c, n
+			}
+		}
+		rule := pt.kind.String()
+		if pt.ambig {
+			rule += "+context"
+		}
+		if pt.weak && support == 0 {
+			if !cued(text, int(h.start)) || (containsIdx(sc.persons, h.pat) && h.start == sentenceStart(text, int(h.start))) {
+				h.cc = -1
+				h.rule = "weak-unsupported"
+				continue
+			}
+			rule += "+cue"
+		}
+		h.cc = cc
+		h.rule = rule
+	}
+
+	// 6. Scores.
+	firstPara := paragraphEnd(s.BodyText, bodyStart)
+	for i := range sc.hits {
+		h := &sc.hits[i]
+		if h.cc < 0 {
+			continue
+		}
+		w := kindWeight[g.pats[h.pat].kind]
+		switch {
+		case h.field == fHeadline:
+			w *= 3
+		case int(h.start) < firstPara:
+			w *= 2
+		}
+		sc.tally(h.cc).score += w
+	}
+	if loc >= 0 {
+		sc.tally(loc).score += 100
+	}
+	return loc, d
+}
+
+func (p *Parser) fieldText(s *proto.Story, f field) string {
+	if f == fHeadline {
+		return s.Headline
+	}
+	return s.BodyText
+}
+
+func (sc *scratch) tally(cc int32) *tally {
+	for i := range sc.tallies {
+		if sc.tallies[i].cc == cc {
+			return &sc.tallies[i]
+		}
+	}
+	sc.tallies = append(sc.tallies, tally{cc: cc})
+	return &sc.tallies[len(sc.tallies)-1]
+}
+
+func (sc *scratch) evidenceOf(cc int32) int {
+	for i := range sc.tallies {
+		if sc.tallies[i].cc == cc {
+			return sc.tallies[i].evidence
+		}
+	}
+	return 0
+}
+
+// collect scans text from offset from, keeps the matches that respect word
+// boundaries and case, and selects the leftmost-longest ones.
+func (p *Parser) collect(text string, from int, f field, sc *scratch) {
+	g := p.g
+	if from > len(text) {
+		from = len(text)
+	}
+	sc.raw = g.matcher.scanInto(text, from, sc.raw[:0])
+	// Candidates in (start asc, length desc) order; the matcher reports
+	// them by end position.
+	sort.Slice(sc.raw, func(i, j int) bool {
+		a, b := sc.raw[i], sc.raw[j]
+		if a.start != b.start {
+			return a.start < b.start
+		}
+		return a.end > b.end
+	})
+	last := int32(-1)
+	for _, r := range sc.raw {
+		if r.start < last {
+			continue
+		}
+		if !boundary(text, int(r.start), int(r.end)) {
+			continue
+		}
+		m := text[r.start:r.end]
+		pat := int32(-1)
+		for _, pi := range g.groups[r.word] {
+			if caseOK(m, g.pats[pi].canon) {
+				pat = pi
+				break
+			}
+		}
+		if pat < 0 {
+			continue
+		}
+		last = r.end
+		if g.pats[pat].kind == kindBlock {
+			continue
+		}
+		sc.hits = append(sc.hits, hit{start: r.start, end: r.end, pat: pat, cc: -1, field: f})
+	}
+}
+
+func (m *acMatcher) scanInto(text string, from int, out []acHit) []acHit {
+	s := int32(0)
+	n := m.nclass
+	for i := from; i < len(text); i++ {
+		c := m.class[text[i]]
+		if c == 0 {
+			s = 0
+			continue
+		}
+		s = m.delta[int(s)*n+int(c)]
+		for t := s; t > 0; t = m.link[t] {
+			if w := m.out[t]; w >= 0 {
+				out = append(out, acHit{start: int32(i + 1 - int(m.wlen[w])), end: int32(i + 1), word: w})
+			}
+		}
+	}
+	return out
+}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r|0x20 && r|0x20 <= 'z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+func boundary(text string, start, end int) bool {
+	if start > 0 {
+		r, _ := utf8.DecodeLastRuneInString(text[:start])
+		if isWordRune(r) {
+			return false
+		}
+	}
+	if end < len(text) {
+		r, _ := utf8.DecodeRuneInString(text[end:])
+		if isWordRune(r) {
+			return false
+		}
+		// "U.S" must not match the start of "U.S.A": a pattern that ends
+		// in a letter followed by '.' and a letter is inside an abbreviation.
+		if text[end] == '.' && end+1 < len(text) && text[end-1] != '.' {
+			r, _ := utf8.DecodeRuneInString(text[end+1:])
+			if r < utf8.RuneSelf && isWordRune(r) && end-start <= 3 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// caseOK accepts text that is spelled exactly like the pattern, or in all
+// capitals when the pattern is a word of four letters or more.
+func caseOK(text, pat string) bool {
+	if text == pat {
+		return true
+	}
+	if len(pat) < 4 {
+		return false
+	}
+	hasLower := false
+	for i := 0; i < len(pat); i++ {
+		if 'a' <= pat[i] && pat[i] <= 'z' {
+			hasLower = true
+			break
+		}
+	}
+	if !hasLower {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if 'a' <= c && c <= 'z' {
+			return false
+		}
+		if c != pat[i] && c != pat[i]-('a'-'A') {
+			return false
+		}
+	}
+	return true
+}
+
+// qualified resolves "Moscow, Idaho" and "Paris, Texas": a place followed
+// by a comma and a division or country that has a place of that name.
+func (p *Parser) qualified(text string, h *hit, pt *pattern) (int32, bool) {
+	e := int(h.end)
+	if e+2 >= len(text) || text[e] != ',' || text[e+1] != ' ' {
+		return 0, false
+	}
+	q := text[e+2:]
+	// The qualifier runs to the next punctuation, at most three words.
+	end := 0
+	words := 0
+	for end < len(q) {
+		c := q[end]
+		if c == ',' || c == ';' || c == ':' || c == '(' || c == ')' || c == '"' || c == '\n' {
+			break
+		}
+		if c == '.' && (end+1 == len(q) || q[end+1] == ' ' || q[end+1] == ',') && !abbrevBefore(q[:end+1]) {
+			break
+		}
+		if c == ' ' {
+			words++
+			if words == 3 {
+				break
+			}
+		}
+		end++
+	}
+	qual := strings.TrimSpace(q[:end])
+	if qual == "" {
+		return 0, false
+	}
+	r, _ := utf8.DecodeRuneInString(qual)
+	if !unicode.IsUpper(r) {
+		return 0, false
+	}
+	g := p.g
+	name := text[h.start:h.end]
+	cands := g.cities[fold(name)]
+	try := func(q string) (int32, bool) {
+		qk := fold(q)
+		for _, a := range g.admins[qk] {
+			for _, c := range cands {
+				if c.cc == a.cc {
+					return a.cc, true
+				}
+			}
+		}
+		for _, cc := range g.countryKeys[qk] {
+			for _, c := range cands {
+				if c.cc == cc {
+					return cc, true
+				}
+			}
+		}
+		return 0, false
+	}
+	// Longest qualifier first: "Moscow, Idaho" before "Moscow, Idaho last".
+	for qual != "" {
+		if cc, ok := try(qual); ok {
+			return cc, true
+		}
+		k := strings.LastIndexByte(qual, ' ')
+		if k < 0 {
+			break
+		}
+		qual = qual[:k]
+	}
+	return 0, false
+}
+
+// abbrevBefore reports whether s ends in an abbreviation such as "N.Y." or "Ga.".
+func abbrevBefore(s string) bool {
+	k := strings.LastIndexByte(strings.TrimSuffix(s, "."), ' ')
+	w := s[k+1:]
+	return len(w) <= 6 && strings.Count(w, ".") >= 1
+}
+
+// titles and function words may stand next to a place name without making
+// it part of a person's name.
+var okNeighbour = map[string]bool{
+	"The": true, "In": true, "At": true, "On": true, "Of": true, "To": true, "From": true, "For": true,
+	"And": true, "But": true, "Or": true, "As": true, "By": true, "With": true, "Into": true, "Near": true,
+	"Across": true, "After": true, "Before": true, "Both": true, "Like": true, "Unlike": true,
+	"Neighbouring": true, "Neighboring": true, "Northern": true, "Southern": true, "Eastern": true,
+	"Western": true, "Central": true, "North": true, "South": true, "East": true, "West": true,
+	"Upper": true, "Lower": true, "Greater": true, "Outside": true, "Inside": true, "Where": true,
+	"While": true, "When": true, "If": true, "Since": true, "Until": true, "A": true, "An": true,
+	"Then": true, "Also": true, "Even": true, "Including": true, "Against": true, "Between": true,
+	"Among": true, "Over": true, "Under": true, "Via": true, "Toward": true, "Towards": true,
+	"Throughout": true, "Around": true, "Why": true, "How": true, "What": true, "That": true,
+	"This": true, "Officials": true, "Gov.": true, "Governor": true, "Sen.": true, "Rep.": true,
+	"Mayor": true, "City": true, "State": true, "Province": true, "County": true, "Police": true,
+	"Republicans": true, "Democrats": true, "Republican": true, "Democratic": true, "Democrat": true,
+	"Legislature": true, "Senate": true, "House": true, "Parliament": true, "Government": true,
+	"Prime": true, "President": true, "Foreign": true, "Interior": true, "Defense": true, "Defence": true,
+	"Supreme": true, "National": true, "Attorney": true, "Secretary": true, "Gen.": true,
+	"Monday": true, "Tuesday": true, "Wednesday": true, "Thursday": true, "Friday": true,
+	"Saturday": true, "Sunday": true, "Is": true, "Was": true, "Has": true, "Had": true, "Will": true,
+	"It": true, "Its": true, "Said": true, "Says": true, "Told": true,
+}
+
+// personAdjacent reports whether the name at text[start:end] stands next
+// to another capitalised word that makes it part of a person's or an
+// organisation's name ("Michael Jordan", "Paris Hilton").
+func personAdjacent(text string, start, end int) bool {
+	if end+1 < len(text) && text[end] == ' ' {
+		w := nextWord(text[end+1:])
+		if w != "" && startsUpper(w) && !okNeighbour[w] {
+			return true
+		}
+	}
+	if start >= 2 && text[start-1] == ' ' {
+		w := prevWord(text[:start-1])
+		if w != "" && startsUpper(w) && !okNeighbour[w] && !strings.HasSuffix(w, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+func startsUpper(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r)
+}
+
+func nextWord(s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !(isWordRune(r) || r == '.' || r == '-') {
+			break
+		}
+		i += n
+	}
+	return strings.TrimRight(s[:i], ".")
+}
+
+func prevWord(s string) string {
+	i := len(s)
+	for i > 0 {
+		r, n := utf8.DecodeLastRuneInString(s[:i])
+		if !(isWordRune(r) || r == '.' || r == '-') {
+			break
+		}
+		i -= n
+	}
+	return s[i:]
+}
+
+// cues are the words before a place name that make it a place.
+var cues = map[string]bool{
+	"in": true, "into": true, "to": true, "from": true, "of": true, "across": true, "near": true,
+	"neighboring": true, "neighbouring": true, "neighbor": true, "neighbour": true, "visit": true,
+	"visited": true, "visiting": true, "toward": true, "towards": true, "throughout": true,
+	"inside": true, "outside": true, "and": true, "or": true, "via": true, "between": true,
+	"border": true, "at": true, "over": true, "against": true,
+}
+
+// cued reports whether a cue word stands right before offset start.
+func cued(text string, start int) bool {
+	if start < 2 || text[start-1] != ' ' {
+		return false
+	}
+	w := prevWord(text[:start-1])
+	return cues[strings.ToLower(w)]
+}
+
+// sentenceStart returns start when text[start:] opens a sentence, else -1.
+func sentenceStart(text string, start int) int32 {
+	i := start - 1
+	for i >= 0 && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t') {
+		i--
+	}
+	if i < 0 {
+		return int32(start)
+	}
+	switch text[i] {
+	case '.', '!', '?', ':', '"':
+		return int32(start)
+	}
+	if i >= 2 && (text[i-2:i+1] == "—" || text[i-2:i+1] == "“" || text[i-2:i+1] == "”") {
+		return int32(start)
+	}
+	return -1
+}
+
+// paragraphEnd is the end of the first paragraph after from: the first
+// blank line, or 400 bytes.
+func paragraphEnd(body string, from int) int {
+	if from > len(body) {
+		return len(body)
+	}
+	end := from + 400
+	if k := strings.Index(body[from:], "\n\n"); k >= 0 && from+k < end {
+		end = from + k
+	}
+	return end
+}
+
+// places turns the tallies into sorted places with roll-ups.
+func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
+	g := p.g
+	type regionScore struct {
+		code    string
+		rel     float64
+		located bool
+	}
+	var regs [16]regionScore
+	rs := regs[:0]
+	n := 0
+	for _, t := range sc.tallies {
+		if t.score > 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	// Country relevance.
+	rels := make([]int32, 0, 32)
+	for _, t := range sc.tallies {
+		r := int32(0)
+		if t.score > 0 {
+			r = relevance(t.score, t.cc == loc)
+		}
+		rels = append(rels, r)
+		if t.score <= 0 {
+			continue
+		}
+		for _, code := range g.countries[t.cc].chain {
+			found := false
+			for i := range rs {
+				if rs[i].code == code {
+					found = true
+					if float64(r) > rs[i].rel {
+						rs[i].rel = float64(r)
+					}
+					rs[i].located = rs[i].located || t.cc == loc
+				}
+			}
+			if !found {
+				rs = append(rs, regionScore{code: code, rel: float64(r), located: t.cc == loc})
+			}
+		}
+	}
+	slab := make([]proto.Place, 0, n+len(rs))
+	for i, t := range sc.tallies {
+		if t.score <= 0 {
+			continue
+		}
+		c := &g.countries[t.cc]
+		rel := proto.RelMentioned
+		if t.cc == loc {
+			rel = proto.RelLocated
+		}
+		slab = append(slab, proto.Place{Name: c.name, Scheme: proto.SchemeCountry, Code: c.code, Rel: rel, Relevance: rels[i]})
+	}
+	for _, r := range rs {
+		rel := proto.RelMentioned
+		if r.located {
+			rel = proto.RelLocated
+		}
+		slab = append(slab, proto.Place{Name: g.regions[r.code].name, Scheme: proto.SchemeM49, Code: r.code, Rel: rel, Relevance: int32(r.rel)})
+	}
+	sort.Slice(slab, func(i, j int) bool {
+		a, b := &slab[i], &slab[j]
+		if (a.Rel == proto.RelLocated) != (b.Rel == proto.RelLocated) {
+			return a.Rel == proto.RelLocated
+		}
+		if a.Relevance != b.Relevance {
+			return a.Relevance > b.Relevance
+		}
+		if a.Scheme != b.Scheme {
+			return a.Scheme == proto.SchemeCountry
+		}
+		return a.Code < b.Code
+	})
+	out := make([]*proto.Place, len(slab))
+	for i := range slab {
+		out[i] = &slab[i]
+	}
+	return out
+}
+
+// relevance maps a mention score to 0-100: the located country is 100; a
+// single passing mention is about 15, a headline mention about 50, a
+// story-wide subject 90 or more.
+func relevance(score float64, located bool) int32 {
+	if located {
+		return 100
+	}
+	r := int32(math.Round(95 * (1 - math.Exp(-score/4))))
+	if r < 5 {
+		r = 5
+	}
+	return r
+}
