@@ -131,6 +131,7 @@ func load(data, overrides string) (*Gazetteer, error) {
 			}
 			g.regions[f[1]] = &region{code: f[1], parent: f[2], typ: t, name: f[4]}
 			g.regionKeys[fold(f[4])] = f[1]
+			g.regionKeys[fold(strings.ReplaceAll(f[4], "-", " "))] = f[1]
 		case "C":
 			if len(f) != 11 {
 				return nil, bad()

@@ -62,6 +62,7 @@ func (f field) String() string {
 type hit struct {
 	start, end int32
 	pat        int32
+	word       int32 // matcher word
 	cc         int32 // resolved country, or -1 when rejected
 	field      field
 	rule       string
@@ -78,6 +79,7 @@ type scratch struct {
 	hits    []hit
 	tallies []tally
 	persons []int32 // patterns rejected as part of a person's name
+	lower   []int32 // matcher words seen in lower case ("turkey", "china")
 }
 
 type acHit struct {
@@ -167,6 +169,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 	sc.hits = sc.hits[:0]
 	sc.tallies = sc.tallies[:0]
 	sc.persons = sc.persons[:0]
+	sc.lower = sc.lower[:0]
 
 	// 1. Dateline.
 	loc := int32(-1)
@@ -210,6 +213,12 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 				h.rule = "qualified"
 				continue
 			}
+		}
+		if containsIdx(sc.lower, h.word) && sentenceStart(text, int(h.start)) >= 0 {
+			// "Turkey prices soar" over a story about the price of a turkey.
+			h.cc = -1
+			h.rule = "common-noun"
+			continue
 		}
 		if pt.person && personAdjacent(text, int(h.start), int(h.end)) {
 			h.cc = -1
@@ -347,13 +356,16 @@ func (p *Parser) collect(text string, from int, f field, sc *scratch) {
 			}
 		}
 		if pat < 0 {
+			if m[0] >= 'a' && m[0] <= 'z' && !containsIdx(sc.lower, r.word) {
+				sc.lower = append(sc.lower, r.word)
+			}
 			continue
 		}
 		last = r.end
 		if g.pats[pat].kind == kindBlock {
 			continue
 		}
-		sc.hits = append(sc.hits, hit{start: r.start, end: r.end, pat: pat, cc: -1, field: f})
+		sc.hits = append(sc.hits, hit{start: r.start, end: r.end, pat: pat, word: r.word, cc: -1, field: f})
 	}
 }
 
