@@ -1,14 +1,22 @@
 package geo
 
-// acMatcher is an Aho-Corasick automaton compiled to a DFA over byte
-// classes. Matching is ASCII case-insensitive (the caller checks case
-// against the pattern); bytes that occur in no pattern reset to the root.
-type acMatcher struct {
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// matcher finds every pattern that starts at a word start, in one pass
+// over the text. It is a trie compiled to a dense transition table over
+// byte classes (a deterministic automaton without failure links): because a
+// place name must begin at a word boundary, the walk restarts only at word
+// starts and stops as soon as no pattern continues, so most words cost one
+// or two table lookups. Matching is ASCII case-insensitive; the caller
+// checks case against the pattern.
+type matcher struct {
 	class  [256]uint8
 	nclass int
-	delta  []int32 // state*nclass + class → state
+	next   []int32 // state*nclass + class → state, or -1
 	out    []int32 // state → word ending here, or -1
-	link   []int32 // state → nearest proper suffix state with a word, or -1
 	wlen   []int32 // word → length in bytes
 }
 
@@ -19,8 +27,8 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-func newACMatcher(words []string) *acMatcher {
-	m := &acMatcher{}
+func newMatcher(words []string) *matcher {
+	m := &matcher{}
 	// Byte classes: class 0 is "no pattern uses this byte".
 	n := 1
 	for _, w := range words {
@@ -36,24 +44,24 @@ func newACMatcher(words []string) *acMatcher {
 		m.class[c] = m.class[c+'a'-'A']
 	}
 	m.nclass = n
-	// Trie.
-	type node struct{ next map[uint8]int32 }
-	trie := []node{{}}
+	m.next = make([]int32, n, 64*1024)
+	for i := range m.next {
+		m.next[i] = -1
+	}
 	m.out = []int32{-1}
 	m.wlen = make([]int32, len(words))
 	for wi, w := range words {
 		s := int32(0)
 		for i := 0; i < len(w); i++ {
-			c := m.class[lowerASCII(w[i])]
-			if trie[s].next == nil {
-				trie[s].next = map[uint8]int32{}
-			}
-			t, ok := trie[s].next[c]
-			if !ok {
-				t = int32(len(trie))
-				trie = append(trie, node{})
+			c := int32(m.class[lowerASCII(w[i])])
+			t := m.next[s*int32(n)+c]
+			if t < 0 {
+				t = int32(len(m.out))
 				m.out = append(m.out, -1)
-				trie[s].next[c] = t
+				for k := 0; k < n; k++ {
+					m.next = append(m.next, -1)
+				}
+				m.next[s*int32(n)+c] = t
 			}
 			s = t
 		}
@@ -62,62 +70,63 @@ func newACMatcher(words []string) *acMatcher {
 		}
 		m.wlen[wi] = int32(len(w))
 	}
-	ns := len(trie)
-	m.delta = make([]int32, ns*n)
-	m.link = make([]int32, ns)
-	fail := make([]int32, ns)
-	queue := make([]int32, 0, ns)
-	m.link[0] = -1
-	for c := 1; c < n; c++ {
-		if t, ok := trie[0].next[uint8(c)]; ok {
-			m.delta[c] = t
-			fail[t] = 0
-			m.link[t] = -1
-			queue = append(queue, t)
-		}
-	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		for c := 1; c < n; c++ {
-			t, ok := trie[s].next[uint8(c)]
-			if !ok {
-				m.delta[int(s)*n+c] = m.delta[int(fail[s])*n+c]
-				continue
-			}
-			m.delta[int(s)*n+c] = t
-			f := m.delta[int(fail[s])*n+c]
-			fail[t] = f
-			if m.out[f] >= 0 {
-				m.link[t] = f
-			} else {
-				m.link[t] = m.link[f]
-			}
-			queue = append(queue, t)
-		}
-	}
+	m.next = m.next[:len(m.next):len(m.next)]
 	return m
 }
 
-// scan calls fn(start, end, word) for every occurrence of every word in
-// text, in order of end position.
-func (m *acMatcher) scan(text string, fn func(start, end int, word int32)) {
-	s := int32(0)
-	n := m.nclass
-	for i := 0; i < len(text); i++ {
-		c := m.class[text[i]]
-		if c == 0 {
-			s = 0
+// states is the number of automaton states.
+func (m *matcher) states() int { return len(m.out) }
+
+// scanInto appends every occurrence of every word that starts at a word
+// start in text[from:], in order of start position.
+func (m *matcher) scanInto(text string, from int, out []acHit) []acHit {
+	n := int32(m.nclass)
+	prevWord := false
+	if from > 0 {
+		prevWord = endsInWord(text[:from])
+	}
+	for i := from; i < len(text); i++ {
+		b := text[i]
+		if b >= utf8.RuneSelf {
+			// A word start follows a non-letter rune ("“Ukraine", "—Russia").
+			if b >= 0xC0 {
+				r, _ := utf8.DecodeRuneInString(text[i:])
+				isW := unicode.IsLetter(r) || unicode.IsDigit(r)
+				if isW && !prevWord {
+					out = m.walk(text, i, n, out)
+				}
+				prevWord = isW
+			}
 			continue
 		}
-		s = m.delta[int(s)*n+int(c)]
-		for t := s; t > 0; t = m.link[t] {
-			if w := m.out[t]; w >= 0 {
-				fn(i+1-int(m.wlen[w]), i+1, w)
-			}
-			if m.link[t] < 0 {
-				break
-			}
+		isW := 'a' <= b|0x20 && b|0x20 <= 'z' || '0' <= b && b <= '9'
+		if isW && !prevWord {
+			out = m.walk(text, i, n, out)
+		}
+		prevWord = isW
+	}
+	return out
+}
+
+func (m *matcher) walk(text string, i int, n int32, out []acHit) []acHit {
+	s := int32(0)
+	for j := i; j < len(text); j++ {
+		c := int32(m.class[text[j]])
+		if c == 0 {
+			break
+		}
+		s = m.next[s*n+c]
+		if s < 0 {
+			break
+		}
+		if w := m.out[s]; w >= 0 {
+			out = append(out, acHit{start: int32(i), end: int32(j + 1), word: w})
 		}
 	}
+	return out
+}
+
+func endsInWord(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return isWordRune(r)
 }

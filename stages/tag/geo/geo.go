@@ -63,7 +63,7 @@ type Gazetteer struct {
 
 	pats    []pattern
 	groups  [][]int32 // matcher word → patterns with that lower-case text
-	matcher *acMatcher
+	matcher *matcher
 }
 
 type country struct {
@@ -323,7 +323,7 @@ func load(data, overrides string) (*Gazetteer, error) {
 		}
 		g.groups[j] = append(g.groups[j], int32(i))
 	}
-	g.matcher = newACMatcher(words)
+	g.matcher = newMatcher(words)
 	return g, nil
 }
 

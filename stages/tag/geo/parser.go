@@ -2,7 +2,7 @@ package geo
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -80,6 +80,14 @@ type scratch struct {
 	tallies []tally
 	persons []int32 // patterns rejected as part of a person's name
 	lower   []int32 // matcher words seen in lower case ("turkey", "china")
+	regions []regionScore
+	rels    []int32
+}
+
+type regionScore struct {
+	code    string
+	rel     float64
+	located bool
 }
 
 type acHit struct {
@@ -202,7 +210,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 		pt := &g.pats[h.pat]
 		text := p.fieldText(s, h.field)
 		if pt.kind == kindCity || pt.kind == kindPlace || pt.kind == kindAdmin {
-			if loc >= 0 && d.City != "" && fold(text[h.start:h.end]) == fold(d.City) && pt.cands[0] != loc {
+			if loc >= 0 && pt.cands[0] != loc && sameName(text[h.start:h.end], d.City) {
 				// The dateline city again: "PARIS, Texas ... the town of Paris".
 				h.cc = loc
 				h.rule = "dateline-city"
@@ -260,7 +268,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 		}
 		rule := pt.kind.String()
 		if pt.ambig {
-			rule += "+context"
+			rule = contextRule[pt.kind]
 		}
 		if pt.weak && support == 0 {
 			if !cued(text, int(h.start)) || (containsIdx(sc.persons, h.pat) && h.start == sentenceStart(text, int(h.start))) {
@@ -268,7 +276,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 				h.rule = "weak-unsupported"
 				continue
 			}
-			rule += "+cue"
+			rule = cueRule[pt.kind]
 		}
 		h.cc = cc
 		h.rule = rule
@@ -295,6 +303,11 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 	}
 	return loc, d
 }
+
+var (
+	contextRule = [...]string{"name+context", "place+context", "city+context", "admin+context", "demonym+context", "block"}
+	cueRule     = [...]string{"name+cue", "place+cue", "city+cue", "admin+cue", "demonym+cue", "block"}
+)
 
 func (p *Parser) fieldText(s *proto.Story, f field) string {
 	if f == fHeadline {
@@ -330,62 +343,51 @@ func (p *Parser) collect(text string, from int, f field, sc *scratch) {
 		from = len(text)
 	}
 	sc.raw = g.matcher.scanInto(text, from, sc.raw[:0])
-	// Candidates in (start asc, length desc) order; the matcher reports
-	// them by end position.
-	sort.Slice(sc.raw, func(i, j int) bool {
-		a, b := sc.raw[i], sc.raw[j]
-		if a.start != b.start {
-			return a.start < b.start
-		}
-		return a.end > b.end
-	})
+	// The matcher reports matches by start, shortest first: take the
+	// longest acceptable match at each start, leftmost first.
 	last := int32(-1)
-	for _, r := range sc.raw {
+	for k := 0; k < len(sc.raw); k++ {
+		// Move to the longest match of this start that is acceptable.
+		r := sc.raw[k]
 		if r.start < last {
 			continue
 		}
-		if !boundary(text, int(r.start), int(r.end)) {
-			continue
+		e := k
+		for e+1 < len(sc.raw) && sc.raw[e+1].start == r.start {
+			e++
 		}
-		m := text[r.start:r.end]
-		pat := int32(-1)
-		for _, pi := range g.groups[r.word] {
-			if caseOK(m, g.pats[pi].canon) {
-				pat = pi
+		chosen := int32(-1)
+		var cr acHit
+		for q := e; q >= k; q-- {
+			cand := sc.raw[q]
+			if !boundary(text, int(cand.start), int(cand.end)) {
+				continue
+			}
+			m := text[cand.start:cand.end]
+			for _, pi := range g.groups[cand.word] {
+				if caseOK(m, g.pats[pi].canon) {
+					chosen = pi
+					break
+				}
+			}
+			if chosen >= 0 {
+				cr = cand
 				break
 			}
-		}
-		if pat < 0 {
-			if m[0] >= 'a' && m[0] <= 'z' && !containsIdx(sc.lower, r.word) {
-				sc.lower = append(sc.lower, r.word)
-			}
-			continue
-		}
-		last = r.end
-		if g.pats[pat].kind == kindBlock {
-			continue
-		}
-		sc.hits = append(sc.hits, hit{start: r.start, end: r.end, pat: pat, word: r.word, cc: -1, field: f})
-	}
-}
-
-func (m *acMatcher) scanInto(text string, from int, out []acHit) []acHit {
-	s := int32(0)
-	n := m.nclass
-	for i := from; i < len(text); i++ {
-		c := m.class[text[i]]
-		if c == 0 {
-			s = 0
-			continue
-		}
-		s = m.delta[int(s)*n+int(c)]
-		for t := s; t > 0; t = m.link[t] {
-			if w := m.out[t]; w >= 0 {
-				out = append(out, acHit{start: int32(i + 1 - int(m.wlen[w])), end: int32(i + 1), word: w})
+			if m[0] >= 'a' && m[0] <= 'z' && !containsIdx(sc.lower, cand.word) {
+				sc.lower = append(sc.lower, cand.word)
 			}
 		}
+		k = e
+		if chosen < 0 {
+			continue
+		}
+		last = cr.end
+		if g.pats[chosen].kind == kindBlock {
+			continue
+		}
+		sc.hits = append(sc.hits, hit{start: cr.start, end: cr.end, pat: chosen, word: cr.word, cc: -1, field: f})
 	}
-	return out
 }
 
 func isWordRune(r rune) bool {
@@ -652,13 +654,7 @@ func paragraphEnd(body string, from int) int {
 // places turns the tallies into sorted places with roll-ups.
 func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
 	g := p.g
-	type regionScore struct {
-		code    string
-		rel     float64
-		located bool
-	}
-	var regs [16]regionScore
-	rs := regs[:0]
+	rs := sc.regions[:0]
 	n := 0
 	for _, t := range sc.tallies {
 		if t.score > 0 {
@@ -669,7 +665,7 @@ func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
 		return nil
 	}
 	// Country relevance.
-	rels := make([]int32, 0, 32)
+	rels := sc.rels[:0]
 	for _, t := range sc.tallies {
 		r := int32(0)
 		if t.score > 0 {
@@ -695,6 +691,7 @@ func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
 			}
 		}
 	}
+	sc.regions, sc.rels = rs, rels
 	slab := make([]proto.Place, 0, n+len(rs))
 	for i, t := range sc.tallies {
 		if t.score <= 0 {
@@ -714,24 +711,33 @@ func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
 		}
 		slab = append(slab, proto.Place{Name: g.regions[r.code].name, Scheme: proto.SchemeM49, Code: r.code, Rel: rel, Relevance: int32(r.rel)})
 	}
-	sort.Slice(slab, func(i, j int) bool {
-		a, b := &slab[i], &slab[j]
-		if (a.Rel == proto.RelLocated) != (b.Rel == proto.RelLocated) {
-			return a.Rel == proto.RelLocated
-		}
-		if a.Relevance != b.Relevance {
-			return a.Relevance > b.Relevance
-		}
-		if a.Scheme != b.Scheme {
-			return a.Scheme == proto.SchemeCountry
-		}
-		return a.Code < b.Code
-	})
+	slices.SortFunc(slab, comparePlaces)
 	out := make([]*proto.Place, len(slab))
 	for i := range slab {
 		out[i] = &slab[i]
 	}
 	return out
+}
+
+// comparePlaces orders places: located first, then relevance descending,
+// then countries before regions, then code.
+func comparePlaces(a, b proto.Place) int {
+	if (a.Rel == proto.RelLocated) != (b.Rel == proto.RelLocated) {
+		if a.Rel == proto.RelLocated {
+			return -1
+		}
+		return 1
+	}
+	if a.Relevance != b.Relevance {
+		return int(b.Relevance - a.Relevance)
+	}
+	if a.Scheme != b.Scheme {
+		if a.Scheme == proto.SchemeCountry {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.Code, b.Code)
 }
 
 // relevance maps a mention score to 0-100: the located country is 100; a
@@ -746,4 +752,24 @@ func relevance(score float64, located bool) int32 {
 		r = 5
 	}
 	return r
+}
+
+// sameName reports whether a and b fold to the same key, without
+// allocating for the common case of plain ASCII names.
+func sameName(a, b string) bool {
+	if a == "" || b == "" || lowerASCII(a[0]) != lowerASCII(b[0]) {
+		return false
+	}
+	if len(a) != len(b) {
+		return fold(a) == fold(b)
+	}
+	for i := 0; i < len(a); i++ {
+		if a[i] >= utf8.RuneSelf || b[i] >= utf8.RuneSelf {
+			return fold(a) == fold(b)
+		}
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
 }
