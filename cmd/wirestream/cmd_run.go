@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/ingest"
+)
+
+func cmdRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "run", "[--nats URL] [--listen HOST:PORT] [--data DIR] [--stages all|ingest,dedupe,tag,publish] [--workers N]")
+	conn := addConnFlags(fs, e)
+	listen := fs.String("listen", "127.0.0.1:4222", "client address of the embedded NATS server (without --nats)")
+	data := fs.String("data", "./data", "JetStream store directory of the embedded server (without --nats)")
+	stagesFlag := fs.String("stages", "all", "stages to run: all, or a comma-separated list of ingest, dedupe, tag, publish")
+	workers := fs.Int("workers", 4, "concurrent stories per stage in this process")
+	replicas := fs.Int("replicas", 1, "replicas of each stream (3 on a three-node cluster)")
+	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story ingest accepts, in bytes")
+	history := fs.Duration("history-max-age", 30*24*time.Hour, "how long the raw history (the replay source) is kept")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logFormat := fs.String("log-format", "console", "log format: console or json")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	names, err := app.ParseStages(*stagesFlag)
+	if err != nil {
+		return usagef("--stages: %v", err)
+	}
+	if *workers < 1 {
+		return usagef("--workers %d: must be at least 1", *workers)
+	}
+	log, err := newLogger(e, *logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // stderr
+
+	// Embedded server unless a NATS URL is given.
+	var stopServer func()
+	if conn.cfg.URL == "" {
+		dir, _ := filepath.Abs(*data)
+		srv, err := pipeline.StartServer(pipeline.ServerConfig{Listen: *listen, StoreDir: dir}, log)
+		if err != nil {
+			return err
+		}
+		stopServer = func() { srv.Shutdown(); srv.WaitForShutdown() }
+		conn.cfg.URL = srv.ClientURL()
+		log.Info("embedded NATS server ready", zap.String("url", srv.ClientURL()), zap.String("store", dir))
+	}
+	nc, js, err := conn.connect("wirestream run "+strings.Join(names, ","), log)
+	if err != nil {
+		if stopServer != nil {
+			stopServer()
+		}
+		return err
+	}
+	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history})
+	cancel()
+	if err != nil {
+		nc.Close()
+		if stopServer != nil {
+			stopServer()
+		}
+		return err
+	}
+	cfg := app.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers}
+	log.Info("running stages", zap.Strings("stages", names), zap.Int("workers", *workers))
+	_, errc := app.RunStages(ctx, js, names, cfg, log)
+	runErr := <-errc
+	// Shutdown order: stages drained (RunStages returned), then the
+	// connection, then the embedded server.
+	if err := nc.Drain(); err != nil {
+		log.Warn("drain connection", zap.Error(err))
+	}
+	for nc.IsDraining() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if stopServer != nil {
+		stopServer()
+	}
+	if runErr != nil {
+		return runErr
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/proto"
+)
+
+func cmdSubjects(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "subjects", "--region CODE | --topic CODE | --all")
+	region := fs.String("region", "", "region: ISO 3166-1 alpha-2 (UZ), UN M49 code (143) or name (central-asia)")
+	topic := fs.String("topic", "", "IPTC Media Topic code (medtop:11000000) or label (politics)")
+	all := fs.Bool("all", false, "the subject carrying every enriched story")
+	namespace := fs.String("namespace", "", "an isolated namespace (replay --into NAME)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	given := 0
+	for _, b := range []bool{*region != "", *topic != "", *all} {
+		if b {
+			given++
+		}
+	}
+	if given != 1 || fs.NArg() > 0 {
+		return usagef("give exactly one of --region CODE, --topic CODE, --all")
+	}
+	names, err := proto.Namespace(*namespace)
+	if err != nil {
+		return usagef("--namespace: %v", err)
+	}
+	var subject string
+	switch {
+	case *all:
+		subject = names.OutAll()
+	case *region != "":
+		if subject, _, err = app.RegionSubject(names, *region); err != nil {
+			return usagef("%v", err)
+		}
+	default:
+		if subject, _, err = app.TopicSubject(names, *topic); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	fmt.Fprintln(e.stdout, subject)
+	return nil
+}

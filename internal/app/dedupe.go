@@ -1,0 +1,163 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/dedupe"
+)
+
+// DedupeConfig configures the dedupe stage's shared state.
+type DedupeConfig struct {
+	// Window is how long stories are remembered (default 7 days): the TTL
+	// of the KV bucket and the max age of the signature log.
+	Window time.Duration
+	// Threshold is the near-duplicate similarity threshold (0: the
+	// dedupe package's default, chosen from its precision/recall curve).
+	Threshold float64
+	// Replicas of the bucket and the log (default 1).
+	Replicas int
+}
+
+// dedupeHandler adapts a Deduper to the stage contract: it sets the story's
+// dedupe decision and passes the story on (the output routes it downstream
+// or to the audit subject).
+type dedupeHandler struct {
+	d       *dedupe.Deduper
+	onClose func()
+}
+
+func (h *dedupeHandler) Handle(ctx context.Context, s *proto.Story) ([]*proto.Story, error) {
+	dec, err := h.d.Decide(ctx, s)
+	if err != nil {
+		if errors.Is(err, dedupe.ErrInvalidStory) {
+			return nil, proto.Permanent(err)
+		}
+		return nil, err
+	}
+	s.Dedupe = dec
+	return []*proto.Story{s}, nil
+}
+
+func (h *dedupeHandler) Close(context.Context) error {
+	err := h.d.Close()
+	if h.onClose != nil {
+		h.onClose()
+	}
+	return err
+}
+
+var _ pipeline.Handler = (*dedupeHandler)(nil)
+
+// newDedupeHandler builds the dedupe stage on JetStream state: a KV bucket
+// for uri records and content claims (atomic create, compare-and-set) and a
+// shared log of near-duplicate signatures that every process replays, so
+// that N processes decide as one and a restart keeps what was seen.
+func newDedupeHandler(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logger) (pipeline.Handler, error) {
+	dc := cfg.Dedupe
+	if dc.Window == 0 {
+		dc.Window = dedupe.DefaultWindow
+	}
+	if dc.Replicas == 0 {
+		dc.Replicas = 1
+	}
+	bucket := cfg.Names.StreamPrefix + "_DEDUPE"
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: bucket, Description: "wirestream dedupe state", History: 1, TTL: dc.Window,
+		Storage: jetstream.FileStorage, Replicas: dc.Replicas,
+	})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		kv, err = js.KeyValue(ctx, bucket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dedupe bucket %s: %w", bucket, err)
+	}
+	slog, err := pipeline.NewSharedLog(ctx, js, pipeline.SharedLogConfig{
+		Stream: cfg.Names.StreamPrefix + "_DEDUPE_LOG", Subject: cfg.Names.Prefix + ".dedupe.log",
+		MaxAge: dc.Window, Replicas: dc.Replicas,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	d, err := dedupe.New(dedupe.Config{Window: dc.Window, Threshold: dc.Threshold, Log: sharedLog{slog}}, kvStore{kv})
+	if err != nil {
+		return nil, err
+	}
+	err = slog.Start(ctx, func(data []byte) error {
+		rec := new(dedupe.Record)
+		if err := rec.UnmarshalBinary(data); err != nil {
+			return err
+		}
+		_, err := d.Apply(rec)
+		return err
+	})
+	if err != nil {
+		d.Close()
+		slog.Close()
+		return nil, fmt.Errorf("dedupe: replay signature log: %w", err)
+	}
+	return &dedupeHandler{d: d, onClose: slog.Close}, nil
+}
+
+// newOfflineDedupe is the dedupe stage with state in memory (enrich).
+func newOfflineDedupe(cfg Config) (pipeline.Handler, error) {
+	window := cfg.Dedupe.Window
+	if window == 0 {
+		window = dedupe.DefaultWindow
+	}
+	d, err := dedupe.New(dedupe.Config{Window: window, Threshold: cfg.Dedupe.Threshold}, dedupe.NewMemoryStore(window, nil))
+	if err != nil {
+		return nil, err
+	}
+	return &dedupeHandler{d: d}, nil
+}
+
+// sharedLog carries dedupe signature records over a pipeline.SharedLog.
+type sharedLog struct{ l *pipeline.SharedLog }
+
+func (s sharedLog) Append(ctx context.Context, rec *dedupe.Record) error {
+	b, err := rec.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return s.l.Append(ctx, b)
+}
+
+// kvStore is dedupe.Store on a JetStream KV bucket.
+type kvStore struct{ kv jetstream.KeyValue }
+
+func (s kvStore) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	rev, err := s.kv.Create(ctx, key, value)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return 0, fmt.Errorf("%w: %v", dedupe.ErrExists, err)
+	}
+	return rev, err
+}
+
+func (s kvStore) Get(ctx context.Context, key string) ([]byte, uint64, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return nil, 0, fmt.Errorf("%w: %v", dedupe.ErrNotFound, err)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return e.Value(), e.Revision(), nil
+}
+
+func (s kvStore) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	n, err := s.kv.Update(ctx, key, value, rev)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return 0, fmt.Errorf("%w: %v", dedupe.ErrConflict, err)
+	}
+	return n, err
+}
+
+var _ dedupe.Store = kvStore{}

@@ -1,0 +1,152 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/ingest"
+	"github.com/wirestream/wirestream/stages/publish"
+)
+
+// Offline is the pipeline's chain of stages run in-process, without NATS:
+// the same stage code as the live pipeline, with dedupe state in memory.
+type Offline struct {
+	ingest  *ingest.Stage
+	dedupe  pipeline.Handler
+	tag     pipeline.Handler
+	publish *publish.Stage
+	seq     uint64
+}
+
+// NewOffline builds the offline chain.
+func NewOffline(cfg Config) (*Offline, error) {
+	in, err := ingest.New(ingest.Config{MaxBytes: cfg.MaxBytes})
+	if err != nil {
+		return nil, err
+	}
+	dd, err := newOfflineDedupe(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tg, err := newTagHandler()
+	if err != nil {
+		return nil, err
+	}
+	return &Offline{ingest: in, dedupe: dd, tag: tg, publish: publish.New(cfg.Names)}, nil
+}
+
+// Process runs one raw story through every stage. It returns the story as it
+// leaves the last stage it reached, and whether the pipeline would publish
+// it (false for duplicates, near-duplicates and stale versions, which go to
+// the audit subject). A rejected input returns the ingest error.
+func (o *Offline) Process(ctx context.Context, data []byte, m proto.RawMeta) (*proto.Story, bool, error) {
+	o.seq++
+	if m.Seq == 0 {
+		m.Seq = o.seq
+	}
+	if m.Received == 0 {
+		m.Received = proto.FromTime(time.Now())
+	}
+	outs, err := o.ingest.HandleRaw(ctx, data, m)
+	if err != nil {
+		return nil, false, err
+	}
+	s := outs[0]
+	for _, h := range []pipeline.Handler{o.dedupe, o.tag, o.publish} {
+		outs, err := h.Handle(ctx, s)
+		if err != nil {
+			return s, false, err
+		}
+		if len(outs) == 0 {
+			return s, false, nil
+		}
+		s = outs[0]
+		if h == o.dedupe && !Republished(s) {
+			return s, false, nil
+		}
+	}
+	return s, true, nil
+}
+
+// Close closes the stages.
+func (o *Offline) Close(ctx context.Context) error {
+	for _, h := range []pipeline.Handler{o.dedupe, o.tag, o.publish} {
+		if err := h.Close(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EnrichResult counts what Enrich did.
+type EnrichResult struct {
+	Inputs, Published, Audited, Rejected int
+}
+
+// Enrich runs the offline chain over inputs and writes one ninjs JSON line
+// per story the pipeline would publish, or with all one line per accepted
+// input in input order, each with its dedupe decision. Rejected inputs are
+// reported on report with file:line and reason.
+func Enrich(ctx context.Context, cfg Config, inputs []Input, all bool, out, report io.Writer) (EnrichResult, error) {
+	var res EnrichResult
+	o, err := NewOffline(cfg)
+	if err != nil {
+		return res, err
+	}
+	defer o.Close(ctx)
+	maxBytes := cfg.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = ingest.DefaultMaxBytes
+	}
+	w := bufio.NewWriterSize(out, 64<<10)
+	defer w.Flush()
+	var buf []byte
+	for _, in := range inputs {
+		err := ingest.Split(in.R, maxBytes, func(rec ingest.Record) error {
+			res.Inputs++
+			origin := in.Name + ":" + strconv.Itoa(rec.Line)
+			s, published, err := o.Process(ctx, rec.Data, proto.RawMeta{Format: rec.Format, Source: "file", Origin: origin})
+			if err != nil {
+				res.Rejected++
+				fmt.Fprintf(report, "%s: rejected: %v\n", origin, trimOrigin(err, origin))
+				return nil
+			}
+			if published {
+				res.Published++
+			} else {
+				res.Audited++
+			}
+			if !published && !all {
+				return nil
+			}
+			buf, err = proto.AppendJSON(buf[:0], s)
+			if err != nil {
+				return err
+			}
+			buf = append(buf, '\n')
+			_, err = w.Write(buf)
+			return err
+		})
+		if err != nil {
+			res.Rejected++
+			fmt.Fprintf(report, "%s: %v\n", in.Name, err)
+		}
+	}
+	return res, w.Flush()
+}
+
+// trimOrigin drops the origin an ingest error already carries, so that it
+// is not printed twice.
+func trimOrigin(err error, origin string) string {
+	msg := err.Error()
+	if len(msg) > len(origin)+2 && msg[:len(origin)] == origin {
+		return msg[len(origin)+2:]
+	}
+	return msg
+}

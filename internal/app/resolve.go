@@ -1,0 +1,42 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// RegionSubject returns the node subject of what a user typed for a region:
+// an ISO 3166-1 alpha-2 code ("UZ"), a UN M49 code ("143"), or a name or
+// slug the gazetteer knows ("central-asia", "Uzbekistan").
+func RegionSubject(n proto.Names, code string) (subject, name string, err error) {
+	if tok, err := proto.RegionToken(code); err == nil {
+		return n.Region(tok), regionName(tok), nil
+	}
+	t, err := Tagger()
+	if err != nil {
+		return "", "", err
+	}
+	tok, name, ok := t.ResolveRegion(code)
+	if !ok {
+		return "", "", fmt.Errorf("unknown region %q: use an ISO 3166-1 alpha-2 code (UZ), a UN M49 code (143) or a region name (central-asia)", code)
+	}
+	return n.Region(tok), name, nil
+}
+
+// TopicSubject returns the node subject of what a user typed for a topic:
+// a Media Topic code ("medtop:11000000", "11000000") or label ("politics").
+func TopicSubject(n proto.Names, code string) (subject, label string, err error) {
+	if tok, err := proto.TopicToken(code); err == nil {
+		return n.Topic(tok), topicLabel(tok), nil
+	}
+	t, err := Tagger()
+	if err != nil {
+		return "", "", err
+	}
+	tok, label, ok := t.ResolveTopic(code)
+	if !ok {
+		return "", "", fmt.Errorf("unknown topic %q: use a Media Topic code (medtop:11000000) or label (politics)", code)
+	}
+	return n.Topic(tok), label, nil
+}

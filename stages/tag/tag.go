@@ -1,0 +1,96 @@
+// Package tag is wirestream's tag stage: it tags each story with the places
+// it is filed from and about (package geo: countries and UN M49 regions) and
+// with IPTC Media Topics (package topic). Plain Go, no NATS.
+package tag
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/tag/geo"
+	"github.com/wirestream/wirestream/stages/tag/topic"
+)
+
+// Stage tags stories. It is safe for concurrent use.
+type Stage struct {
+	gaz    *geo.Gazetteer
+	geo    *geo.Parser
+	topics *topic.Classifier
+}
+
+// New loads the embedded gazetteer and topic lexicon.
+func New() (*Stage, error) {
+	g, err := geo.Load()
+	if err != nil {
+		return nil, fmt.Errorf("tag: load gazetteer: %w", err)
+	}
+	c, err := topic.Load()
+	if err != nil {
+		return nil, fmt.Errorf("tag: load topics: %w", err)
+	}
+	return &Stage{gaz: g, geo: geo.New(g), topics: c}, nil
+}
+
+// Handle sets the story's places and subjects. Places and subjects a
+// provider sent in other schemes, or with codes the taggers did not find,
+// are kept after the tagger's own.
+func (t *Stage) Handle(_ context.Context, s *proto.Story) ([]*proto.Story, error) {
+	s.Place = mergePlaces(t.geo.Tag(s), s.Place)
+	s.Subject = mergeSubjects(t.topics.Tag(s), s.Subject)
+	return []*proto.Story{s}, nil
+}
+
+// Close implements the stage contract.
+func (t *Stage) Close(context.Context) error { return nil }
+
+// Explanation is why a story got its places and topics.
+type Explanation struct {
+	Places []geo.Explained
+	Topics []topic.Explained
+}
+
+// Explain returns the evidence behind Handle's tags.
+func (t *Stage) Explain(s *proto.Story) Explanation {
+	return Explanation{Places: t.geo.Explain(s), Topics: t.topics.Explain(s)}
+}
+
+// ResolveRegion maps a code, name or slug to a region token and name.
+func (t *Stage) ResolveRegion(s string) (token, name string, ok bool) { return t.gaz.ResolveRegion(s) }
+
+// ResolveTopic maps a code or label to a topic token and label.
+func (t *Stage) ResolveTopic(s string) (token, label string, ok bool) { return t.topics.ResolveTopic(s) }
+
+func mergePlaces(ours, theirs []*proto.Place) []*proto.Place {
+	if len(theirs) == 0 {
+		return ours
+	}
+	seen := make(map[[2]string]bool, len(ours))
+	for _, p := range ours {
+		seen[[2]string{p.Scheme, p.Code}] = true
+	}
+	for _, p := range theirs {
+		if p != nil && !seen[[2]string{p.Scheme, p.Code}] {
+			seen[[2]string{p.Scheme, p.Code}] = true
+			ours = append(ours, p)
+		}
+	}
+	return ours
+}
+
+func mergeSubjects(ours, theirs []*proto.Subject) []*proto.Subject {
+	if len(theirs) == 0 {
+		return ours
+	}
+	seen := make(map[string]bool, len(ours))
+	for _, s := range ours {
+		seen[s.Scheme+"\x00"+s.Code] = true
+	}
+	for _, s := range theirs {
+		if s != nil && !seen[s.Scheme+"\x00"+s.Code] {
+			seen[s.Scheme+"\x00"+s.Code] = true
+			ours = append(ours, s)
+		}
+	}
+	return ours
+}
