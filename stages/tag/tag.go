@@ -59,7 +59,9 @@ func (t *Stage) Explain(s *proto.Story) Explanation {
 func (t *Stage) ResolveRegion(s string) (token, name string, ok bool) { return t.gaz.ResolveRegion(s) }
 
 // ResolveTopic maps a code or label to a topic token and label.
-func (t *Stage) ResolveTopic(s string) (token, label string, ok bool) { return t.topics.ResolveTopic(s) }
+func (t *Stage) ResolveTopic(s string) (token, label string, ok bool) {
+	return t.topics.ResolveTopic(s)
+}
 
 func mergePlaces(ours, theirs []*proto.Place) []*proto.Place {
 	if len(theirs) == 0 {
