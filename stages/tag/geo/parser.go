@@ -693,6 +693,7 @@ func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
 	}
 	sc.regions, sc.rels = rs, rels
 	slab := make([]proto.Place, 0, n+len(rs))
+	out := make([]*proto.Place, 0, n+len(rs))
 	for i, t := range sc.tallies {
 		if t.score <= 0 {
 			continue
@@ -711,17 +712,16 @@ func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
 		}
 		slab = append(slab, proto.Place{Name: g.regions[r.code].name, Scheme: proto.SchemeM49, Code: r.code, Rel: rel, Relevance: int32(r.rel)})
 	}
-	slices.SortFunc(slab, comparePlaces)
-	out := make([]*proto.Place, len(slab))
 	for i := range slab {
-		out[i] = &slab[i]
+		out = append(out, &slab[i])
 	}
+	slices.SortFunc(out, comparePlaces)
 	return out
 }
 
 // comparePlaces orders places: located first, then relevance descending,
 // then countries before regions, then code.
-func comparePlaces(a, b proto.Place) int {
+func comparePlaces(a, b *proto.Place) int {
 	if (a.Rel == proto.RelLocated) != (b.Rel == proto.RelLocated) {
 		if a.Rel == proto.RelLocated {
 			return -1
