@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/segmentio/encoding/json"
-	pb "github.com/segmentio/encoding/proto"
 )
 
 // Encoding names a wire form of a Story. It travels in the HeaderEncoding
@@ -66,13 +65,14 @@ func UnmarshalJSON(b []byte) (*Story, error) {
 
 // MarshalProto encodes the story in the binary form of story.proto.
 func MarshalProto(s *Story) ([]byte, error) {
-	return pb.Marshal(s)
+	return AppendProto(make([]byte, 0, s.size()), s), nil
 }
 
-// UnmarshalProto decodes the binary form. Strings in the result do not alias b.
+// UnmarshalProto decodes the binary form. Strings in the result share one
+// copy of b (b itself is not retained).
 func UnmarshalProto(b []byte) (*Story, error) {
-	s := new(Story)
-	if err := pb.Unmarshal(b, s); err != nil {
+	s, err := decodeStory(b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDecode, err)
 	}
 	return s, nil

@@ -1,0 +1,81 @@
+package proto_test
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	pb "github.com/segmentio/encoding/proto"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// The hand-written codec and segmentio/encoding/proto's reflective one
+// (driven by the struct tags, which story.proto mirrors) read each other's
+// bytes. (Field order on the wire may differ; protobuf allows any order.)
+func TestProtoMatchesTagEncoding(t *testing.T) {
+	small := []*proto.Story{sampleStory(), {URI: "u"}, {URI: "u", Urgency: -1, Dedupe: &proto.Dedupe{Status: "new"}}}
+	big := sampleStory()
+	for i := 0; i < 30; i++ {
+		big.Place = append(big.Place, &proto.Place{Name: fmt.Sprint("p", i), Scheme: proto.SchemeCountry, Code: "UZ", Relevance: int32(i)})
+		big.Subject = append(big.Subject, &proto.Subject{Name: fmt.Sprint("s", i), Code: "medtop:11000000", Relevance: int32(i)})
+	}
+	for i, s := range append(small, big) {
+		theirs, err := pb.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, err := proto.MarshalProto(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ours) != len(theirs) {
+			t.Errorf("story %d: %d bytes, the tag encoding gives %d", i, len(ours), len(theirs))
+		}
+		got, err := proto.UnmarshalProto(theirs)
+		if err != nil || !reflect.DeepEqual(got, s) {
+			t.Errorf("story %d: decoding the tag encoding: %v (equal %v)", i, err, reflect.DeepEqual(got, s))
+		}
+		got, err = proto.UnmarshalProto(ours)
+		if err != nil || !reflect.DeepEqual(got, s) {
+			t.Errorf("story %d: round trip: %v", i, err)
+		}
+		if i < len(small) { // segmentio's decoder breaks past ten repeated elements
+			var back proto.Story
+			if err := pb.Unmarshal(ours, &back); err != nil || !reflect.DeepEqual(&back, s) {
+				t.Errorf("story %d: the tag decoder reads our bytes differently: %v", i, err)
+			}
+		}
+	}
+}
+
+func TestUnmarshalProtoRejectsGarbage(t *testing.T) {
+	good, _ := proto.MarshalProto(sampleStory())
+	for i, b := range [][]byte{good[:len(good)/2], {0x0a, 0xff}, {0x00}, {0x7a, 0x05, 0x01}} {
+		if _, err := proto.UnmarshalProto(b); err == nil {
+			t.Errorf("case %d decoded without error", i)
+		}
+	}
+}
+
+// FuzzUnmarshalProto: any input decodes or fails cleanly, and what decodes
+// re-encodes to something that decodes to the same story.
+func FuzzUnmarshalProto(f *testing.F) {
+	good, _ := proto.MarshalProto(sampleStory())
+	f.Add(good)
+	f.Add([]byte{0x0a, 0x01, 'u'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := proto.UnmarshalProto(b)
+		if err != nil {
+			return
+		}
+		again, err := proto.MarshalProto(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := proto.UnmarshalProto(again)
+		if err != nil || !reflect.DeepEqual(s, s2) {
+			t.Fatalf("re-encoding changed the story: %v", err)
+		}
+	})
+}
