@@ -112,36 +112,51 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// index is the in-memory LSH index. Stories live in generations of
-// genSpan seconds; a generation is dropped whole once it is older than the
-// retention window measured from the newest record time seen, so memory is
-// bounded by the number of stories in the window. Per story it keeps the
-// fingerprint (16 B), the Seq (8 B), an 8-bit-per-bin signature and one
-// 8-byte entry per band in an open-addressing table.
+// index is the in-memory LSH index.
+//
+// Stories get consecutive slot numbers in apply order and their data
+// (fingerprint 16 B, Seq 8 B, one byte per MinHash value) lives in
+// generations: a new generation starts when the newest record time enters a
+// new period of window/Generations, and a generation is dropped whole once
+// the newest record time in it is older than the window (measured from the
+// newest record time seen), so memory is bounded by the stories in the
+// window and expiry is a function of the log, identical on every instance.
+//
+// The band buckets of all generations share one open-addressing table of
+// 8-byte entries (band key << 32 | slot+1; equal keys may repeat, a
+// multimap), so a lookup costs one probe run per band whatever the number
+// of generations. Entries of dropped stories stay in the table as garbage:
+// lookups skip them, inserts reuse them, and when live and garbage entries
+// fill 80% of the table it is rebuilt from the live ones.
 type index struct {
 	mu        sync.Mutex
 	bands     int
 	rows      int
 	threshold float64
 	genSpan   int64
-	keep      int64 // generations kept: ceil(window/genSpan)+1
+	window    int64
 	maxTime   int64
-	gens      []*generation // ascending id
-	scratch   []uint32      // candidate slots (under mu)
+	gens      []*generation // ascending slots
+	next      uint64        // next slot number
+	live      uint64        // first live slot number
+	table     []uint64
+	used      int // occupied table entries, live or garbage
+	scratch   []uint32
 	sig8s     []byte
 }
 
 type generation struct {
-	id    int64
-	fps   []Fingerprint
-	seqs  []uint64
-	sigs  []byte // len(fps) * bins
-	table []uint64
-	used  int
+	period  int64  // record time / genSpan when it started
+	maxTime int64  // newest record time in it
+	first   uint64 // slot number of fps[0]
+	fps     []Fingerprint
+	seqs    []uint64
+	sigs    []byte // len(fps) * bins
 }
 
 func newIndex(cfg *Config) *index {
-	span := int64(cfg.Window.Seconds()) / int64(cfg.Generations)
+	window := int64(cfg.Window.Seconds())
+	span := window / int64(cfg.Generations)
 	if span < 1 {
 		span = 1
 	}
@@ -150,7 +165,8 @@ func newIndex(cfg *Config) *index {
 		rows:      cfg.Rows,
 		threshold: cfg.Threshold,
 		genSpan:   span,
-		keep:      int64(cfg.Generations) + 1,
+		window:    window,
+		table:     make([]uint64, 1024),
 		sig8s:     make([]byte, cfg.Bands*cfg.Rows),
 	}
 }
@@ -177,71 +193,107 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 		x.sig8s[i] = sig8(v)
 	}
 	var keys [64]uint32
-	for b := 0; b < x.bands && b < len(keys); b++ {
+	for b := 0; b < x.bands; b++ {
 		keys[b] = bandKey(rec.Sig, b, x.rows)
 	}
 	var v Verdict
 	if !rec.Update {
-		for _, g := range x.gens {
-			x.scratch = x.scratch[:0]
-			for b := 0; b < x.bands; b++ {
-				x.scratch = g.lookup(keys[b], x.scratch)
+		x.scratch = x.scratch[:0]
+		for b := 0; b < x.bands; b++ {
+			x.scratch = x.lookup(keys[b], x.scratch)
+		}
+		for i, slot := range x.scratch {
+			dup := false
+			for _, p := range x.scratch[:i] {
+				if p == slot {
+					dup = true
+					break
+				}
 			}
-			for i, s := range x.scratch {
-				dup := false
-				for _, p := range x.scratch[:i] {
-					if p == s {
-						dup = true
-						break
-					}
-				}
-				if dup {
-					continue
-				}
-				sim := similarity(x.sig8s, g.sigs[int(s)*bins:int(s+1)*bins])
-				if sim < x.threshold {
-					continue
-				}
-				seq := g.seqs[s]
-				if !v.Near || seq < v.OfSeq || seq == v.OfSeq && sim > v.Similarity {
-					v = Verdict{Near: true, Of: g.fps[s], OfSeq: seq, Similarity: sim}
-				}
+			if dup {
+				continue
+			}
+			g, j := x.locate(slot)
+			if g == nil {
+				continue
+			}
+			sim := similarity(x.sig8s, g.sigs[j*bins:(j+1)*bins])
+			if sim < x.threshold {
+				continue
+			}
+			seq := g.seqs[j]
+			if !v.Near || seq < v.OfSeq || seq == v.OfSeq && sim > v.Similarity {
+				v = Verdict{Near: true, Of: g.fps[j], OfSeq: seq, Similarity: sim}
 			}
 		}
 	}
 	if !v.Near {
-		id := t / x.genSpan
-		if g := x.gen(id); g != nil {
-			g.insert(rec.Fingerprint, rec.Seq, x.sig8s, keys[:x.bands])
-		}
+		x.insert(rec, t, keys[:x.bands])
 	}
 	return v, nil
 }
 
-// gen returns generation id, creating it, or nil when id is already expired.
-func (x *index) gen(id int64) *generation {
-	i := sort.Search(len(x.gens), func(i int) bool { return x.gens[i].id >= id })
-	if i < len(x.gens) && x.gens[i].id == id {
-		return x.gens[i]
-	}
-	if id <= x.maxTime/x.genSpan-x.keep {
-		return nil
-	}
-	g := &generation{id: id, table: make([]uint64, 1024)}
-	x.gens = append(x.gens, nil)
-	copy(x.gens[i+1:], x.gens[i:])
-	x.gens[i] = g
-	return g
+// isLive reports whether the 32-bit slot number of a table entry is live.
+func (x *index) isLive(slot uint32) bool {
+	return slot-uint32(x.live) < uint32(x.next-x.live)
 }
 
+// locate returns the generation and offset of a live slot.
+func (x *index) locate(slot uint32) (*generation, int) {
+	if !x.isLive(slot) {
+		return nil, 0
+	}
+	full := x.live + uint64(slot-uint32(x.live))
+	i := sort.Search(len(x.gens), func(i int) bool { return x.gens[i].first > full }) - 1
+	if i < 0 {
+		return nil, 0
+	}
+	g := x.gens[i]
+	return g, int(full - g.first)
+}
+
+func (x *index) insert(rec *Record, t int64, keys []uint32) {
+	period := t / x.genSpan
+	var g *generation
+	if n := len(x.gens); n > 0 && x.gens[n-1].period >= period {
+		g = x.gens[n-1]
+	} else {
+		g = &generation{period: period, first: x.next}
+		x.gens = append(x.gens, g)
+	}
+	if t > g.maxTime {
+		g.maxTime = t
+	}
+	slot := uint32(x.next)
+	x.next++
+	g.fps = append(g.fps, rec.Fingerprint)
+	g.seqs = append(g.seqs, rec.Seq)
+	g.sigs = append(g.sigs, x.sig8s...)
+	if (x.used+len(keys))*5 > len(x.table)*4 {
+		x.rebuild(len(keys))
+	}
+	for _, k := range keys {
+		x.put(uint64(k)<<32 | uint64(slot+1))
+	}
+}
+
+// expire drops the generations whose newest record is out of the window.
 func (x *index) expire() {
-	oldest := x.maxTime/x.genSpan - x.keep
 	n := 0
-	for n < len(x.gens) && x.gens[n].id <= oldest {
+	for n < len(x.gens)-1 && x.gens[n].maxTime < x.maxTime-x.window {
 		n++
 	}
-	if n > 0 {
-		x.gens = append(x.gens[:0], x.gens[n:]...)
+	if n == len(x.gens)-1 && len(x.gens) > 0 && x.gens[n].maxTime < x.maxTime-x.window {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	x.gens = append(x.gens[:0], x.gens[n:]...)
+	if len(x.gens) > 0 {
+		x.live = x.gens[0].first
+	} else {
+		x.live = x.next
 	}
 }
 
@@ -249,58 +301,58 @@ func (x *index) expire() {
 func (x *index) len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n := 0
-	for _, g := range x.gens {
-		n += len(g.fps)
-	}
-	return n
+	return int(x.next - x.live)
 }
 
-// Table entries pack key<<32 | slot+1; 0 is empty. Equal keys may repeat
-// (a multimap): lookup walks the probe run to the first empty entry.
-func (g *generation) lookup(key uint32, out []uint32) []uint32 {
-	mask := uint64(len(g.table) - 1)
+func (x *index) lookup(key uint32, out []uint32) []uint32 {
+	mask := uint64(len(x.table) - 1)
 	for i := uint64(key) * mulA >> 32 & mask; ; i = (i + 1) & mask {
-		e := g.table[i]
+		e := x.table[i]
 		if e == 0 {
 			return out
 		}
-		if uint32(e>>32) == key {
+		if uint32(e>>32) == key && x.isLive(uint32(e)-1) {
 			out = append(out, uint32(e)-1)
 		}
 	}
 }
 
-func (g *generation) insert(fp Fingerprint, seq uint64, sig []byte, keys []uint32) {
-	slot := uint32(len(g.fps))
-	g.fps = append(g.fps, fp)
-	g.seqs = append(g.seqs, seq)
-	g.sigs = append(g.sigs, sig...)
-	if (g.used+len(keys))*5 > len(g.table)*4 {
-		g.grow()
-	}
-	for _, k := range keys {
-		g.put(uint64(k)<<32 | uint64(slot+1))
-	}
-	g.used += len(keys)
-}
-
-func (g *generation) put(e uint64) {
-	mask := uint64(len(g.table) - 1)
+// put inserts an entry, reusing the first garbage entry on its probe run.
+func (x *index) put(e uint64) {
+	mask := uint64(len(x.table) - 1)
 	for i := (e >> 32) * mulA >> 32 & mask; ; i = (i + 1) & mask {
-		if g.table[i] == 0 {
-			g.table[i] = e
+		old := x.table[i]
+		if old == 0 {
+			x.table[i] = e
+			x.used++
+			return
+		}
+		if !x.isLive(uint32(old) - 1) {
+			x.table[i] = e
 			return
 		}
 	}
 }
 
-func (g *generation) grow() {
-	old := g.table
-	g.table = make([]uint64, 2*len(old))
+// rebuild makes room for extra more entries: it drops garbage and sizes the
+// table for the live entries at a load of at most one half.
+func (x *index) rebuild(extra int) {
+	live := extra
+	for _, e := range x.table {
+		if e != 0 && x.isLive(uint32(e)-1) {
+			live++
+		}
+	}
+	size := 1024
+	for size < 2*live {
+		size *= 2
+	}
+	old := x.table
+	x.table = make([]uint64, size)
+	x.used = 0
 	for _, e := range old {
-		if e != 0 {
-			g.put(e)
+		if e != 0 && x.isLive(uint32(e)-1) {
+			x.put(e)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package dedupe
 
+import "encoding/binary"
+
 // Near-duplicate signatures: word shingles of the normalised text, hashed
 // into a one-permutation MinHash (OPH) with rotation densification. OPH costs
 // one hash per shingle instead of one per shingle per permutation, which is
@@ -21,14 +23,18 @@ func mix64(x uint64) uint64 {
 	return x
 }
 
-// hashBytes is FNV-1a 64, finalised; used for words.
+// hashBytes hashes a word, 8 bytes at a time.
 func hashBytes(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
+	h := uint64(len(b)) * mulA
+	for len(b) >= 8 {
+		h = mix64(h ^ binary.LittleEndian.Uint64(b))
+		b = b[8:]
 	}
-	return mix64(h)
+	var w uint64
+	for i, c := range b {
+		w |= uint64(c) << (8 * i)
+	}
+	return mix64(h ^ w ^ mulB)
 }
 
 // hashString is a fast, stable (across processes) 64-bit hash of s with a

@@ -102,35 +102,39 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 		c := text[i]
 		var r rune
 		if c < utf8.RuneSelf {
+			m := asciiClass[c]
 			i++
-			switch {
-			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			if m >= '0' { // a run of ASCII letters and digits
 				t.open(&inTok, depth, group)
-				t.buf = append(t.buf, c)
+				t.buf = append(t.buf, m)
+				for i < len(text) {
+					m = asciiClass[text[i]&0x7f]
+					if text[i] >= utf8.RuneSelf || m < '0' {
+						break
+					}
+					t.buf = append(t.buf, m)
+					i++
+				}
 				continue
-			case 'A' <= c && c <= 'Z':
-				t.open(&inTok, depth, group)
-				t.buf = append(t.buf, c+'a'-'A')
-				continue
-			case c == '\'':
-				continue // apostrophe: dropped, does not split
-			case c == '(' || c == '[':
+			}
+			switch m {
+			case clsApostrophe:
+				// dropped, does not split
+			case clsOpen:
 				closeTok()
 				if depth == 0 {
 					group++
 				}
 				depth++
-				continue
-			case c == ')' || c == ']':
+			case clsClose:
 				closeTok()
 				if depth > 0 {
 					depth--
 				}
-				continue
 			default:
 				closeTok()
-				continue
 			}
+			continue
 		}
 		var size int
 		r, size = utf8.DecodeRuneInString(text[i:])
@@ -183,6 +187,9 @@ func (t *tokens) open(inTok *bool, depth int, group int32) {
 		return
 	}
 	*inTok = true
+	if len(t.start) > 0 {
+		t.buf = append(t.buf, ' ')
+	}
 	t.start = append(t.start, int32(len(t.buf)))
 	if depth > 0 {
 		t.group = append(t.group, group)
@@ -190,6 +197,33 @@ func (t *tokens) open(inTok *bool, depth int, group int32) {
 		t.group = append(t.group, 0)
 	}
 }
+
+// ASCII classes: a letter or digit maps to its lower-case form (>= '0'),
+// anything else to one of these.
+const (
+	clsSeparator = iota
+	clsApostrophe
+	clsOpen
+	clsClose
+)
+
+var asciiClass = func() (t [128]byte) {
+	for c := 0; c < 128; c++ {
+		switch {
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			t[c] = byte(c)
+		case 'A' <= c && c <= 'Z':
+			t[c] = byte(c + 'a' - 'A')
+		case c == '\'':
+			t[c] = clsApostrophe
+		case c == '(' || c == '[':
+			t[c] = clsOpen
+		case c == ')' || c == ']':
+			t[c] = clsClose
+		}
+	}
+	return t
+}()
 
 // agencies are wire names removed when they stand alone in parentheses or
 // trail a text.
@@ -257,11 +291,16 @@ func (t *tokens) stripBoilerplate() {
 	t.compact()
 }
 
-// compact rewrites buf so that tokens are back to back with no gaps left by
-// removals (keeps hashing of the joined form cheap and canonical).
+// compact rewrites buf so that it holds the tokens separated by single
+// spaces, with no gaps left by removals: buf is then the canonical joined
+// form that fingerprints hash in one call.
 func (t *tokens) compact() {
 	w := int32(0)
 	for i := range t.start {
+		if i > 0 {
+			t.buf[w] = ' '
+			w++
+		}
 		s, e := t.start[i], t.end[i]
 		if s != w {
 			copy(t.buf[w:], t.buf[s:e])
@@ -284,22 +323,14 @@ func isYear(b []byte) bool {
 	return true
 }
 
-// fingerprint hashes the tokens of headline and body; the separator 0x1e
-// keeps "a b" + "c" apart from "a" + "b c".
+// fingerprintOf hashes the joined tokens of headline and body (compacted
+// by stripBoilerplate); the separator 0x1e keeps "a b" + "c" apart from
+// "a" + "b c".
 func fingerprintOf(h, b *tokens) Fingerprint {
 	d := sha256.New()
-	var sep = []byte{' '}
-	write := func(t *tokens) {
-		for i := 0; i < t.n(); i++ {
-			if i > 0 {
-				d.Write(sep)
-			}
-			d.Write(t.tok(i))
-		}
-	}
-	write(h)
+	d.Write(h.buf)
 	d.Write([]byte{0x1e})
-	write(b)
+	d.Write(b.buf)
 	var sum [32]byte
 	d.Sum(sum[:0])
 	var fp Fingerprint

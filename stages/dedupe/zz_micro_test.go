@@ -1,0 +1,24 @@
+package dedupe_test
+
+import (
+	"testing"
+
+	"github.com/wirestream/wirestream/stages/dedupe"
+)
+
+func BenchmarkZZFingerprint(b *testing.B) {
+	s := newSynth(9).story(1, benchBase)
+	b.SetBytes(int64(len(s.BodyText)))
+	for i := 0; i < b.N; i++ {
+		dedupe.FingerprintOf(s.Headline, s.BodyText)
+	}
+}
+
+func BenchmarkZZRecord(b *testing.B) {
+	s := newSynth(9).story(1, benchBase)
+	d, _ := dedupe.New(dedupe.Config{}, dedupe.NewMemoryStore(0, nil))
+	b.SetBytes(int64(len(s.BodyText)))
+	for i := 0; i < b.N; i++ {
+		d.Record(s)
+	}
+}
