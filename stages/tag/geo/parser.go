@@ -222,6 +222,14 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 				continue
 			}
 		}
+		if strings.HasPrefix(text[h.end:], " City") && boundary(text, int(h.start), int(h.end)+5) {
+			// "Jersey City", "Kansas City", "Quebec City": the city, not the name.
+			if cs := g.cities[fold(text[h.start:h.end+5])]; len(cs) > 0 {
+				h.cc = cs[0].cc
+				h.rule = "city-name"
+				continue
+			}
+		}
 		if containsIdx(sc.lower, h.word) && sentenceStart(text, int(h.start)) >= 0 {
 			// "Turkey prices soar" over a story about the price of a turkey.
 			h.cc = -1
@@ -271,7 +279,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 			rule = contextRule[pt.kind]
 		}
 		if pt.weak && support == 0 {
-			if !cued(text, int(h.start)) || (containsIdx(sc.persons, h.pat) && h.start == sentenceStart(text, int(h.start))) {
+			if !cued(text, int(h.start), int(h.end)) || (containsIdx(sc.persons, h.pat) && h.start == sentenceStart(text, int(h.start))) {
 				h.cc = -1
 				h.rule = "weak-unsupported"
 				continue
@@ -610,8 +618,22 @@ var cues = map[string]bool{
 	"border": true, "at": true, "over": true, "against": true,
 }
 
-// cued reports whether a cue word stands right before offset start.
-func cued(text string, start int) bool {
+// stateTitles after a possessive make a name a state: "Jordan's King".
+var stateTitles = map[string]bool{
+	"King": true, "Queen": true, "President": true, "Prime": true, "Foreign": true, "Defense": true,
+	"Defence": true, "Interior": true, "Crown": true, "Parliament": true, "Government": true,
+	"Army": true, "Emir": true, "Sultan": true, "Supreme": true, "Central": true, "National": true,
+	"Ministry": true, "Minister": true, "Embassy": true, "Ambassador": true,
+}
+
+// cued reports whether a cue word stands right before the name at
+// text[start:end], or a possessive and a state title right after it.
+func cued(text string, start, end int) bool {
+	for _, apos := range []string{"'s ", "’s "} {
+		if strings.HasPrefix(text[end:], apos) && stateTitles[nextWord(text[end+len(apos):])] {
+			return true
+		}
+	}
 	if start < 2 || text[start-1] != ' ' {
 		return false
 	}
