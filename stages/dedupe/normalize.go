@@ -21,6 +21,7 @@ type tokens struct {
 	end   []int32
 	group []int32 // parenthetical group of token i, 0 when outside parentheses
 	hash  []uint64
+	dirty bool // tokens were removed: buf has gaps until compact
 }
 
 var tokPool = sync.Pool{New: func() any {
@@ -35,6 +36,7 @@ var tokPool = sync.Pool{New: func() any {
 
 func (t *tokens) reset() {
 	t.buf, t.start, t.end, t.group, t.hash = t.buf[:0], t.start[:0], t.end[:0], t.group[:0], t.hash[:0]
+	t.dirty = false
 }
 
 func (t *tokens) n() int { return len(t.start) }
@@ -55,6 +57,7 @@ func (t *tokens) remove(i, j int) {
 	if i >= j {
 		return
 	}
+	t.dirty = true
 	t.start = append(t.start[:i], t.start[j:]...)
 	t.end = append(t.end[:i], t.end[j:]...)
 	t.group = append(t.group[:i], t.group[j:]...)
@@ -106,15 +109,19 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 			i++
 			if m >= '0' { // a run of ASCII letters and digits
 				t.open(&inTok, depth, group)
-				t.buf = append(t.buf, m)
+				buf := append(t.buf, m)
 				for i < len(text) {
-					m = asciiClass[text[i]&0x7f]
-					if text[i] >= utf8.RuneSelf || m < '0' {
+					c = text[i]
+					if c >= utf8.RuneSelf {
 						break
 					}
-					t.buf = append(t.buf, m)
+					if m = asciiClass[c]; m < '0' {
+						break
+					}
+					buf = append(buf, m)
 					i++
 				}
+				t.buf = buf
 				continue
 			}
 			switch m {
@@ -295,6 +302,10 @@ func (t *tokens) stripBoilerplate() {
 // spaces, with no gaps left by removals: buf is then the canonical joined
 // form that fingerprints hash in one call.
 func (t *tokens) compact() {
+	if !t.dirty {
+		return // add wrote tokens one space apart; truncate keeps that
+	}
+	t.dirty = false
 	w := int32(0)
 	for i := range t.start {
 		if i > 0 {
