@@ -236,6 +236,12 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 			h.rule = "common-noun"
 			continue
 		}
+		if pt.kind == kindDemonym && language(text, int(h.start), int(h.end)) {
+			// "spoke in Spanish", "French-language": the language, not the country.
+			h.cc = -1
+			h.rule = "language"
+			continue
+		}
 		if pt.person && personAdjacent(text, int(h.start), int(h.end)) {
 			h.cc = -1
 			h.rule = "person"
@@ -616,6 +622,36 @@ var cues = map[string]bool{
 	"visited": true, "visiting": true, "toward": true, "towards": true, "throughout": true,
 	"inside": true, "outside": true, "and": true, "or": true, "via": true, "between": true,
 	"border": true, "at": true, "over": true, "against": true,
+}
+
+// languageBefore and languageAfter mark a demonym used as a language name.
+var (
+	languageBefore = map[string]bool{
+		"in": true, "speak": true, "speaks": true, "spoke": true, "speaking": true, "into": true,
+		"learn": true, "learning": true, "learned": true, "taught": true, "fluent": true, "teach": true,
+	}
+	languageAfter = []string{"-speaking", "-language", " language", " speakers", " speaker", " translation", " subtitles", " dialect", " lessons", " class", " classes"}
+)
+
+// language reports whether the demonym at text[start:end] names a language.
+func language(text string, start, end int) bool {
+	for _, a := range languageAfter {
+		if strings.HasPrefix(text[end:], a) {
+			return true
+		}
+	}
+	if start < 2 || text[start-1] != ' ' {
+		return false
+	}
+	if !languageBefore[strings.ToLower(prevWord(text[:start-1]))] {
+		return false
+	}
+	// "in Chinese." is the language; "in Chinese waters" is the country.
+	if end+1 < len(text) && text[end] == ' ' {
+		w := nextWord(text[end+1:])
+		return w == "" || w == "and" || w == "or" || startsUpper(w)
+	}
+	return end == len(text) || text[end] != '-'
 }
 
 // stateTitles after a possessive make a name a state: "Jordan's King".

@@ -120,7 +120,13 @@ func (b *patternBuilder) build(g *Gazetteer) ([]pattern, error) {
 		p := pattern{canon: text, kind: e.kind}
 		if e.kind != kindBlock {
 			cs := append([]candidate(nil), e.cands...)
-			sort.SliceStable(cs, func(i, j int) bool { return cs[i].weight > cs[j].weight })
+			sort.SliceStable(cs, func(i, j int) bool {
+				if cs[i].weight != cs[j].weight {
+					return cs[i].weight > cs[j].weight
+				}
+				// A sovereign state before a dependent territory ("Norwegian").
+				return g.countries[cs[i].cc].independent && !g.countries[cs[j].cc].independent
+			})
 			if order, ok := b.ov.ambiguous[text]; ok {
 				p.cands = nil
 				for _, code := range order {
