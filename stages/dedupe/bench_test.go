@@ -1,13 +1,13 @@
 package dedupe_test
 
 import (
-	"syscall"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
