@@ -166,6 +166,13 @@ func load(data, overrides string) (*Gazetteer, error) {
 				name = name[:k]
 			}
 			g.addAdmin(name, cc, f[2])
+			// A division that is also a country (Puerto Rico, Guam as US
+			// divisions) is the country; Georgia is reviewed in overrides.
+			if _, isCountry := g.countryKeys[fold(name)]; isCountry {
+				if _, reviewed := ov.ambiguous[name]; !reviewed {
+					continue
+				}
+			}
 			if ov.mentionAdmin[f[1]] {
 				b.add(name, kindAdmin, cc)
 			}

@@ -153,6 +153,18 @@ func (b *patternBuilder) build(g *Gazetteer) ([]pattern, error) {
 					}
 				}
 			}
+			if _, reviewed := b.ov.ambiguous[text]; !reviewed && e.kind == kindCity {
+				// A city of a quarter the size or more elsewhere makes the
+				// name ambiguous even if that one is too small to be a pattern.
+				if cs := g.cities[fold(text)]; len(cs) > 0 {
+					for _, c := range cs[1:] {
+						if c.pop*4 >= cs[0].pop && !containsIdx(p.cands, c.cc) {
+							p.cands = append(p.cands, c.cc)
+							p.ambig, p.weak = true, true
+						}
+					}
+				}
+			}
 			p.weak = p.weak || b.ov.weak[text]
 			p.person = p.person || b.ov.person[text] || p.weak
 		}
