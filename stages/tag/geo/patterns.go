@@ -144,8 +144,8 @@ func (b *patternBuilder) build(g *Gazetteer) ([]pattern, error) {
 				if len(cs) > 1 {
 					p.ambig = true
 					// Several countries and no review: a city of the same name
-					// elsewhere that is a quarter as big makes it weak.
-					if e.kind == kindCity && cs[1].weight*4 >= cs[0].weight {
+					// elsewhere that is a sixth as big makes it weak.
+					if e.kind == kindCity && cs[1].weight*6 >= cs[0].weight {
 						p.weak = true
 					}
 					if e.kind < kindCity && cs[1].weight >= 1e12 {
@@ -154,11 +154,11 @@ func (b *patternBuilder) build(g *Gazetteer) ([]pattern, error) {
 				}
 			}
 			if _, reviewed := b.ov.ambiguous[text]; !reviewed && e.kind == kindCity {
-				// A city of a quarter the size or more elsewhere makes the
+				// A city of a sixth the size or more elsewhere makes the
 				// name ambiguous even if that one is too small to be a pattern.
 				if cs := g.cities[fold(text)]; len(cs) > 0 {
 					for _, c := range cs[1:] {
-						if c.pop*4 >= cs[0].pop && !containsIdx(p.cands, c.cc) {
+						if c.pop*6 >= cs[0].pop && !containsIdx(p.cands, c.cc) {
 							p.cands = append(p.cands, c.cc)
 							p.ambig, p.weak = true, true
 						}
