@@ -323,6 +323,7 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("got %s", got.Status)
 	}
 	advance(12 * time.Hour)
+	s = mk(st{uri: "urn:a", version: "1", headline: "Oil rises", body: bodyA, vc: 0})
 	if got, _ := d.Decide(ctx, s); got.Status != proto.DedupeDuplicate {
 		t.Fatalf("within window: got %s", got.Status)
 	}
@@ -460,5 +461,65 @@ func TestRecordRoundTrip(t *testing.T) {
 	r.Sig = r.Sig[:3]
 	if _, err := other.Apply(r); !errors.Is(err, dedupe.ErrBadRecord) {
 		t.Fatalf("bad shape: %v", err)
+	}
+}
+
+// flakyStore fails the next n claim creates after the write went through,
+// as a lost reply from JetStream would.
+type flakyStore struct {
+	dedupe.Store
+	mu   sync.Mutex
+	fail int
+}
+
+var errFlaky = errors.New("flaky: reply lost")
+
+func (f *flakyStore) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	rev, err := f.Store.Create(ctx, key, value)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err == nil && strings.HasPrefix(key, "f.") && f.fail > 0 {
+		f.fail--
+		return 0, errFlaky
+	}
+	return rev, err
+}
+
+// TestRedelivery: a story delivered again (same IngestSeq), for instance
+// because the first attempt failed after writing, gets the same decision.
+func TestRedelivery(t *testing.T) {
+	a1 := st{uri: "urn:a", version: "1", headline: "Oil rises", body: bodyA}
+	a2 := a1
+	a2.version, a2.body = "2", bodyA+"\n\nMore follows."
+	kill := st{uri: "urn:a", version: "3", headline: "KILL", body: "Withdrawn.", pubstatus: proto.PubStatusCanceled}
+	trimmed := st{uri: "urn:t", version: "1", headline: "Oil rises", body: trimLastParagraph(bodyA)}
+	fs := &flakyStore{Store: dedupe.NewMemoryStore(0, nil)}
+	d := newDeduper(t, dedupe.Config{}, fs)
+	for _, c := range []struct {
+		s      st
+		status string
+		flaky  bool
+	}{
+		{a1, proto.DedupeNew, true},
+		{trimmed, proto.DedupeNearDuplicate, true},
+		{a2, proto.DedupeUpdate, true},
+		{kill, proto.DedupeKill, false},
+	} {
+		s := mk(c.s)
+		if c.flaky {
+			fs.fail = 1
+			if _, err := d.Decide(ctx, s); !errors.Is(err, errFlaky) {
+				t.Fatalf("%s v%s: first attempt: %v, want the store error", c.s.uri, c.s.version, err)
+			}
+		}
+		for attempt := 0; attempt < 2; attempt++ {
+			got, err := d.Decide(ctx, s)
+			if err != nil || got.Status != c.status {
+				t.Fatalf("%s v%s attempt %d: %+v %v, want %s", c.s.uri, c.s.version, attempt, got, err, c.status)
+			}
+		}
+	}
+	if n := d.Indexed(); n != 2 {
+		t.Fatalf("index holds %d stories, want 2 (a1 and a2; replays add nothing)", n)
 	}
 }

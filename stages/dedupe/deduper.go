@@ -189,7 +189,7 @@ func (d *Deduper) Decide(ctx context.Context, s *proto.Story) (*proto.Dedupe, er
 			r, err := d.store.Create(ctx, key, cur.marshal(buf[:0]))
 			if err == nil {
 				d.cache.put(key, cur, r)
-				return d.firstSeen(ctx, s, f)
+				return d.firstSeen(ctx, s, f, false)
 			}
 			if !errors.Is(err, ErrExists) {
 				return nil, fmt.Errorf("dedupe: create uri record: %w", err)
@@ -207,16 +207,27 @@ func (d *Deduper) Decide(ctx context.Context, s *proto.Story) (*proto.Dedupe, er
 			rev = r2
 			d.cache.put(key, rec, rev)
 		}
+		if s.IngestSeq != 0 && rec.Seq == s.IngestSeq && rec.Content == cur.Content {
+			// A redelivery of the story that last wrote the record (the
+			// consumer did not see our ack, or our earlier attempt failed
+			// after the write): decide it the same way again.
+			return d.replay(ctx, s, f, &rec)
+		}
 		status, write := judge(s, &cur, &rec)
 		if write {
 			next := cur
-			if !next.Killed && status == proto.DedupeDuplicate {
-				next.Content = rec.Content
+			switch status {
+			case proto.DedupeUpdate:
+				next.Wrote = wroteUpdate
+			case proto.DedupeKill:
+				next.Wrote = wroteKill
+			default:
+				next.Wrote = wroteDuplicate
 			}
 			if next.Killed && compareStory(&next, &rec) < 0 {
 				// A kill keeps the newest version seen so that older
 				// versions arriving later are stale.
-				next.Version, next.VC, next.Seq = rec.Version, rec.VC, rec.Seq
+				next.Version, next.VC = rec.Version, rec.VC
 			}
 			r, err := d.store.Update(ctx, key, next.marshal(buf[:0]), rev)
 			if errors.Is(err, ErrConflict) {
@@ -230,11 +241,29 @@ func (d *Deduper) Decide(ctx context.Context, s *proto.Story) (*proto.Dedupe, er
 		}
 		out := &proto.Dedupe{Status: status, Of: s.URI}
 		if status == proto.DedupeUpdate {
-			d.claimUpdate(ctx, s, f)
+			if err := d.claimUpdate(ctx, s, f); err != nil {
+				return nil, err
+			}
 		}
 		return out, nil
 	}
 	return nil, fmt.Errorf("dedupe: uri record of %q: %w after %d attempts", s.URI, ErrConflict, d.cfg.Retries)
+}
+
+// replay decides again a story whose own write is the uri record's latest.
+func (d *Deduper) replay(ctx context.Context, s *proto.Story, f *features, rec *uriRecord) (*proto.Dedupe, error) {
+	switch rec.Wrote {
+	case wroteFirst:
+		return d.firstSeen(ctx, s, f, true)
+	case wroteUpdate:
+		if err := d.claimUpdate(ctx, s, f); err != nil {
+			return nil, err
+		}
+		return &proto.Dedupe{Status: proto.DedupeUpdate, Of: s.URI}, nil
+	case wroteKill:
+		return &proto.Dedupe{Status: proto.DedupeKill, Of: s.URI}, nil
+	}
+	return &proto.Dedupe{Status: proto.DedupeDuplicate, Of: s.URI}, nil
 }
 
 // compareStory orders two versions of one uri: by version, then (versions
@@ -274,8 +303,9 @@ func judge(s *proto.Story, cur, rec *uriRecord) (status string, write bool) {
 	return proto.DedupeUpdate, true
 }
 
-// firstSeen decides a story whose uri this call has just recorded.
-func (d *Deduper) firstSeen(ctx context.Context, s *proto.Story, f *features) (*proto.Dedupe, error) {
+// firstSeen decides a story whose uri this call has just recorded (or, on a
+// redelivery, an earlier attempt for the same story recorded).
+func (d *Deduper) firstSeen(ctx context.Context, s *proto.Story, f *features, redelivered bool) (*proto.Dedupe, error) {
 	if s.Canceled() {
 		return &proto.Dedupe{Status: proto.DedupeKill}, nil
 	}
@@ -285,17 +315,20 @@ func (d *Deduper) firstSeen(ctx context.Context, s *proto.Story, f *features) (*
 	var buf [128]byte
 	c := claim{Raw: f.raw, Seq: s.IngestSeq, URI: s.URI}
 	_, err := d.store.Create(ctx, ClaimKey(f.fp), c.marshal(buf[:0]))
-	if errors.Is(err, ErrExists) {
-		prev, err := d.getClaim(ctx, f.fp)
-		if err != nil {
-			return nil, err
-		}
-		if prev.Raw == f.raw {
+	switch {
+	case errors.Is(err, ErrExists):
+		prev, gerr := d.getClaim(ctx, f.fp)
+		switch {
+		case gerr != nil:
+			return nil, gerr
+		case redelivered && prev.Seq == s.IngestSeq && prev.URI == s.URI:
+			// our own claim from the earlier attempt: decide on
+		case prev.Raw == f.raw:
 			return &proto.Dedupe{Status: proto.DedupeDuplicate, Of: prev.URI}, nil
+		default:
+			return &proto.Dedupe{Status: proto.DedupeNearDuplicate, Of: prev.URI, Similarity: 1}, nil
 		}
-		return &proto.Dedupe{Status: proto.DedupeNearDuplicate, Of: prev.URI, Similarity: 1}, nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("dedupe: create claim: %w", err)
 	}
 	rec, _ := d.record(s, f)
@@ -325,19 +358,28 @@ func (d *Deduper) getClaim(ctx context.Context, fp Fingerprint) (claim, error) {
 }
 
 // claimUpdate registers the content of an update so that later copies of
-// it under other uris are recognised, and indexes it unconditionally.
-func (d *Deduper) claimUpdate(ctx context.Context, s *proto.Story, f *features) {
+// it under other uris are recognised, and indexes it unconditionally. When
+// the content was claimed before (by another uri, or by this story on an
+// earlier attempt) it is indexed already or covered by the claim.
+func (d *Deduper) claimUpdate(ctx context.Context, s *proto.Story, f *features) error {
 	if f.words == 0 {
-		return
+		return nil
 	}
 	var buf [128]byte
 	c := claim{Raw: f.raw, Seq: s.IngestSeq, URI: s.URI}
-	if _, err := d.store.Create(ctx, ClaimKey(f.fp), c.marshal(buf[:0])); err != nil {
-		return // present already (or a transient error): the update stands
+	_, err := d.store.Create(ctx, ClaimKey(f.fp), c.marshal(buf[:0]))
+	if errors.Is(err, ErrExists) {
+		prev, gerr := d.getClaim(ctx, f.fp)
+		if gerr != nil || prev.Seq != s.IngestSeq || prev.URI != s.URI {
+			return nil
+		}
+	} else if err != nil {
+		return fmt.Errorf("dedupe: create claim: %w", err)
 	}
 	rec, _ := d.record(s, f)
 	rec.Update = true
-	_, _ = d.near(ctx, rec)
+	_, err = d.near(ctx, rec)
+	return err
 }
 
 // near runs rec through the index: locally, or through the Log and back.

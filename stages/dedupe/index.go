@@ -197,7 +197,8 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 		keys[b] = bandKey(rec.Sig, b, x.rows)
 	}
 	var v Verdict
-	if !rec.Update {
+	self := false // rec itself is indexed already: a replay
+	{
 		x.scratch = x.scratch[:0]
 		for b := 0; b < x.bands; b++ {
 			x.scratch = x.lookup(keys[b], x.scratch)
@@ -217,6 +218,13 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 			if g == nil {
 				continue
 			}
+			if g.seqs[j] == rec.Seq && g.fps[j] == rec.Fingerprint {
+				self = true
+				continue
+			}
+			if rec.Update {
+				continue
+			}
 			sim := similarity(x.sig8s, g.sigs[j*bins:(j+1)*bins])
 			if sim < x.threshold {
 				continue
@@ -226,6 +234,9 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 				v = Verdict{Near: true, Of: g.fps[j], OfSeq: seq, Similarity: sim}
 			}
 		}
+	}
+	if self {
+		return Verdict{}, nil
 	}
 	if !v.Near {
 		x.insert(rec, t, keys[:x.bands])

@@ -15,7 +15,19 @@ type uriRecord struct {
 	Seq     uint64 // IngestSeq of that version
 	Content uint64 // hash of raw headline, body, ednote and pubstatus
 	Killed  bool
+	// Wrote is how the story that last wrote the record was decided:
+	// wroteFirst (it created the record), wroteUpdate, wroteKill or
+	// wroteDuplicate. A redelivery of that story (same IngestSeq, version
+	// and content) gets the same decision again.
+	Wrote byte
 }
+
+const (
+	wroteFirst byte = iota
+	wroteUpdate
+	wroteKill
+	wroteDuplicate
+)
 
 // claim is the value under "f.<fingerprint>": who first carried a content.
 type claim struct {
@@ -31,7 +43,7 @@ func (r *uriRecord) marshal(b []byte) []byte {
 	if r.Killed {
 		flags = 1
 	}
-	b = append(b, stateVersion, flags)
+	b = append(b, stateVersion, flags|r.Wrote<<4)
 	b = binary.LittleEndian.AppendUint64(b, r.Content)
 	b = binary.AppendVarint(b, r.VC)
 	b = binary.AppendUvarint(b, r.Seq)
@@ -43,6 +55,7 @@ func (r *uriRecord) unmarshal(b []byte) error {
 		return fmt.Errorf("dedupe: bad uri record")
 	}
 	r.Killed = b[1]&1 != 0
+	r.Wrote = b[1] >> 4
 	r.Content = binary.LittleEndian.Uint64(b[2:])
 	b = b[10:]
 	var n int
