@@ -12,6 +12,7 @@ import (
 func cmdEnrich(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "enrich", "[--all] [FILE...]   (stdin when no file; no NATS needed)")
 	all := fs.Bool("all", false, "one line per input, in input order, with its dedupe decision (not only what would be published)")
+	explain := fs.Bool("explain", false, "after each story, print on stderr why it got its places and topics")
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story accepted, in bytes")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -21,7 +22,7 @@ func cmdEnrich(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeInputs()
-	res, err := app.Enrich(ctx, app.Config{Names: proto.Live(), MaxBytes: *maxBytes}, inputs, *all, e.stdout, e.stderr)
+	res, err := app.Enrich(ctx, app.Config{Names: proto.Live(), MaxBytes: *maxBytes}, inputs, *all, *explain, e.stdout, e.stderr)
 	if err != nil {
 		return err
 	}

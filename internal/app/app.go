@@ -54,58 +54,58 @@ func ParseStages(s string) ([]string, error) {
 	return out, nil
 }
 
-// NewStage builds the runtime of one pipeline stage on js.
-func NewStage(ctx context.Context, js jetstream.JetStream, name string, cfg Config, log *zap.Logger) (*pipeline.Stage, error) {
-	sc := pipeline.ForStage(cfg.Names, name)
-	sc.Workers = cfg.Workers
-	n := cfg.Names
-	var st *pipeline.Stage
-	var err error
+// Handler builds the domain logic of one stage: a pipeline.RawHandler for
+// ingest, a pipeline.Handler for the others. The dedupe stage keeps its
+// state in JetStream through js.
+func Handler(ctx context.Context, js jetstream.JetStream, name string, cfg Config, log *zap.Logger) (any, error) {
 	switch name {
 	case proto.StageIngest:
-		h, herr := ingest.New(ingest.Config{MaxBytes: cfg.MaxBytes})
-		if herr != nil {
-			return nil, herr
-		}
-		sc.Output = pipeline.To(n.Work(name), proto.EncodingProto)
-		applyStage(&sc, cfg)
-		st, err = pipeline.NewRawStage(js, sc, h, log)
+		return ingest.New(ingest.Config{MaxBytes: cfg.MaxBytes})
 	case proto.StageDedupe:
-		h, herr := newDedupeHandler(ctx, js, cfg, log)
-		if herr != nil {
-			return nil, herr
-		}
-		sc.Output = pipeline.Forward(func(s *proto.Story) (string, proto.Encoding) {
+		return newDedupeHandler(ctx, js, cfg, log)
+	case proto.StageTag:
+		return Tagger()
+	case proto.StagePublish:
+		return publish.New(cfg.Names), nil
+	}
+	return nil, fmt.Errorf("unknown stage %q", name)
+}
+
+// Output is where a stage's results go in a namespace.
+func Output(name string, n proto.Names) pipeline.Output {
+	switch name {
+	case proto.StageDedupe:
+		return pipeline.Forward(func(s *proto.Story) (string, proto.Encoding) {
 			if Republished(s) {
 				return n.Work(name), proto.EncodingProto
 			}
 			return n.Audit(s.Dedupe.Status), proto.EncodingJSON
 		})
-		applyStage(&sc, cfg)
-		st, err = pipeline.NewStage(js, sc, h, log)
-	case proto.StageTag:
-		h, herr := newTagHandler()
-		if herr != nil {
-			return nil, herr
-		}
-		sc.Output = pipeline.To(n.Work(name), proto.EncodingProto)
-		applyStage(&sc, cfg)
-		st, err = pipeline.NewStage(js, sc, h, log)
 	case proto.StagePublish:
-		h := publish.New(n)
-		sc.Output = pipeline.FanOut(n.OutStream(), n.OutAll(), h.Nodes)
-		applyStage(&sc, cfg)
-		st, err = pipeline.NewStage(js, sc, h, log)
-	default:
-		return nil, fmt.Errorf("unknown stage %q", name)
+		return pipeline.FanOut(n.OutStream(), n.OutAll(), publish.New(n).Nodes)
 	}
-	return st, err
+	return pipeline.To(n.Work(name), proto.EncodingProto)
 }
 
-func applyStage(sc *pipeline.StageConfig, cfg Config) {
-	if cfg.Stage != nil {
-		cfg.Stage(sc)
+// NewStage builds the runtime of one pipeline stage on js.
+func NewStage(ctx context.Context, js jetstream.JetStream, name string, cfg Config, log *zap.Logger) (*pipeline.Stage, error) {
+	h, err := Handler(ctx, js, name, cfg, log)
+	if err != nil {
+		return nil, err
 	}
+	sc := pipeline.ForStage(cfg.Names, name)
+	sc.Workers = cfg.Workers
+	sc.Output = Output(name, cfg.Names)
+	if cfg.Stage != nil {
+		cfg.Stage(&sc)
+	}
+	switch h := h.(type) {
+	case pipeline.RawHandler:
+		return pipeline.NewRawStage(js, sc, h, log)
+	case pipeline.Handler:
+		return pipeline.NewStage(js, sc, h, log)
+	}
+	return nil, fmt.Errorf("stage %s: handler %T fits no stage contract", name, h)
 }
 
 // Republished reports whether dedupe sends a story downstream (new, update,

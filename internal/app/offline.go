@@ -34,7 +34,7 @@ func NewOffline(cfg Config) (*Offline, error) {
 	if err != nil {
 		return nil, err
 	}
-	tg, err := newTagHandler()
+	tg, err := Tagger()
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,10 @@ type EnrichResult struct {
 // per story the pipeline would publish, or with all one line per accepted
 // input in input order, each with its dedupe decision. Rejected inputs are
 // reported on report with file:line and reason.
-func Enrich(ctx context.Context, cfg Config, inputs []Input, all bool, out, report io.Writer) (EnrichResult, error) {
+//
+// With explain, the evidence behind each printed story's tags follows it on
+// report.
+func Enrich(ctx context.Context, cfg Config, inputs []Input, all, explain bool, out, report io.Writer) (EnrichResult, error) {
 	var res EnrichResult
 	o, err := NewOffline(cfg)
 	if err != nil {
@@ -130,8 +133,20 @@ func Enrich(ctx context.Context, cfg Config, inputs []Input, all bool, out, repo
 				return err
 			}
 			buf = append(buf, '\n')
-			_, err = w.Write(buf)
-			return err
+			if _, err = w.Write(buf); err != nil {
+				return err
+			}
+			if explain && published {
+				t, err := Tagger()
+				if err != nil {
+					return err
+				}
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				WriteExplanation(report, s, t.Explain(s))
+			}
+			return nil
 		})
 		if err != nil {
 			res.Rejected++

@@ -21,8 +21,6 @@ func Tagger() (*tag.Stage, error) {
 	return tagStage, tagErr
 }
 
-func newTagHandler() (pipeline.Handler, error) { return Tagger() }
-
 var _ pipeline.Handler = (*tag.Stage)(nil)
 
 func regionName(token string) string {

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runCLI runs the CLI in-process and returns its exit status and output.
+func runCLI(ctx context.Context, stdin string, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code := run(ctx, e, args)
+	return code, out.String(), errb.String()
+}
+
+// syncBuffer is a bytes.Buffer safe to write from one goroutine and read
+// from another.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func testdata(name string) string { return filepath.Join("..", "..", "testdata", "e2e", name) }
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"tail", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"tail", "--region", "UZ", "--topic", "politics"}, "not both"},
+		{[]string{"tail", "--since", "yesterday"}, "not RFC 3339"},
+		{[]string{"tail", "--region", "atlantis"}, `unknown region "atlantis"`},
+		{[]string{"subjects"}, "exactly one"},
+		{[]string{"subjects", "--topic", "medtop:nope"}, `unknown topic "medtop:nope"`},
+		{[]string{"run", "--stages", "ingest,bogus"}, `unknown stage "bogus"`},
+		{[]string{"run", "--workers", "0"}, "at least 1"},
+		{[]string{"ingest", "--source", "a.b"}, "--source"},
+		{[]string{"run", "extra"}, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, _, stderr := runCLI(context.Background(), "", tt.args...)
+			if code != 2 || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and one line containing %q", code, stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, c := range commands() {
+		code, stdout, _ := runCLI(context.Background(), "", c.name, "--help")
+		if code != 0 || !strings.HasPrefix(stdout, "Usage: wirestream "+c.name) {
+			t.Errorf("%s --help: exit %d, %q", c.name, code, stdout)
+		}
+	}
+	if code, stdout, _ := runCLI(context.Background(), "", "--help"); code != 0 || !strings.Contains(stdout, "Commands:") {
+		t.Errorf("--help: exit %d", code)
+	}
+}
+
+func TestSubjects(t *testing.T) {
+	for args, want := range map[string]string{
+		"--region UZ": "ws.out.region.UZ", "--region uz": "ws.out.region.UZ", "--region 143": "ws.out.region.143",
+		"--region central-asia": "ws.out.region.143", "--region Asia": "ws.out.region.142",
+		"--topic medtop:11000000": "ws.out.topic.11000000", "--topic 16000000": "ws.out.topic.16000000",
+		"--all": "ws.out.all", "--region UZ --namespace backfill": "ws.ns.backfill.out.region.UZ",
+	} {
+		code, stdout, stderr := runCLI(context.Background(), "", append([]string{"subjects"}, strings.Fields(args)...)...)
+		if code != 0 || strings.TrimSpace(stdout) != want {
+			t.Errorf("subjects %s = %q (exit %d, %s), want %s", args, stdout, code, stderr, want)
+		}
+	}
+}
+
+func TestEnrich(t *testing.T) {
+	code, stdout, stderr := runCLI(context.Background(), "", "enrich", testdata("feed.jsonl"), testdata("wire.txt"))
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (three inputs are rejected)", code)
+	}
+	for _, want := range []string{"feed.jsonl:3: rejected: ingest: invalid JSON", "feed.jsonl:4: rejected: ingest: empty body", "feed.jsonl:7: rejected"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d stories published, want 5:\n%s", len(lines), stdout)
+	}
+	_, all, _ := runCLI(context.Background(), "", "enrich", "--all", testdata("feed.jsonl"))
+	var statuses []string
+	for _, l := range strings.Split(strings.TrimSpace(all), "\n") {
+		i := strings.Index(l, `"dedupe":{"status":"`)
+		if i < 0 {
+			t.Fatalf("line without dedupe: %s", l)
+		}
+		statuses = append(statuses, strings.SplitN(l[i+20:], `"`, 2)[0])
+	}
+	if got := strings.Join(statuses, ","); got != "new,new,new,duplicate,update" {
+		t.Errorf("enrich --all decisions = %s, want new,new,new,duplicate,update", got)
+	}
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// The README's quickstart, in-process: run serves on an embedded server,
+// ingest stores the feed, tail reads it back by region and topic, and
+// cancelling run (what SIGINT does) drains and exits 0.
+func TestRunIngestTail(t *testing.T) {
+	port := freePort(t)
+	url := "nats://127.0.0.1:" + port
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var runErr syncBuffer
+	go func() {
+		e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &runErr, getenv: func(string) string { return "" }}
+		done <- run(ctx, e, []string{"run", "--listen", "127.0.0.1:" + port, "--data", t.TempDir(), "--log-level", "warn"})
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run did not listen: %s", runErr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, _, stderr := runCLI(ctx, "", "ingest", "--nats", url, "--source", "test", testdata("wire.txt"))
+	if code != 0 || !strings.Contains(stderr, "1 accepted, 0 rejected") {
+		t.Fatalf("ingest: exit %d: %s", code, stderr)
+	}
+	tctx, tcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer tcancel()
+	for _, args := range [][]string{{"--region", "TR"}, {"--region", "western-asia"}, {}} {
+		code, stdout, stderr := runCLI(tctx, "", append([]string{"tail", "--nats", url, "--from-start", "--count", "1"}, args...)...)
+		if code != 0 || !strings.Contains(stdout, `"located":"ANKARA, Turkey"`) {
+			t.Fatalf("tail %v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("run exited %d after cancel: %s", code, runErr.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("run did not stop after cancel")
+	}
+}
+
+// A real process: SIGTERM drains and exits 0.
+func TestRunExitsZeroOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "wirestream")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	cmd := exec.Command(bin, "run", "--listen", "127.0.0.1:"+port, "--data", t.TempDir())
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	cmd.Env = append(os.Environ(), "NATS_URL=")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "stage started") || strings.Count(stderr.String(), "stage started") < 4 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("stages did not start: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Wait() }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(40 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("did not exit after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "stopped") {
+		t.Errorf("no clean stop logged:\n%s", stderr.String())
+	}
+}

@@ -1,0 +1,230 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/pipeline/pipelinetest"
+	"github.com/wirestream/wirestream/proto"
+)
+
+// live is a running pipeline (all stages) on an embedded server.
+type live struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	names proto.Names
+	stop  func()
+}
+
+func startPipeline(t *testing.T) *live {
+	t.Helper()
+	srv := pipelinetest.StartServer(t)
+	nc, js := pipelinetest.Connect(t, srv)
+	names := proto.Live()
+	ctx := pipelinetest.Context(t, 20*time.Second)
+	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	cfg := app.Config{Names: names, Workers: 4, Stage: func(sc *pipeline.StageConfig) {
+		sc.Backoff = []time.Duration{20 * time.Millisecond}
+	}}
+	stages, errc := app.RunStages(runCtx, js, []string{"ingest", "dedupe", "tag", "publish"}, cfg, nil)
+	for _, st := range stages {
+		select {
+		case <-st.Ready():
+		case err := <-errc:
+			t.Fatalf("pipeline did not start: %v", err)
+		case <-ctx.Done():
+			t.Fatal("pipeline did not start in time")
+		}
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("pipeline: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &live{nc: nc, js: js, names: names, stop: stop}
+}
+
+func openTestdata(t *testing.T, names ...string) []app.Input {
+	t.Helper()
+	var inputs []app.Input
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "e2e", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, app.Input{Name: n, R: bytes.NewReader(b)})
+	}
+	return inputs
+}
+
+// collector gathers notifications from a plain core NATS subscription.
+type collector struct {
+	mu   sync.Mutex
+	msgs []*nats.Msg
+}
+
+func (c *collector) add(m *nats.Msg) { c.mu.Lock(); c.msgs = append(c.msgs, m); c.mu.Unlock() }
+func (c *collector) len() int        { c.mu.Lock(); defer c.mu.Unlock(); return len(c.msgs) }
+func (c *collector) all() []*nats.Msg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*nats.Msg(nil), c.msgs...)
+}
+
+// TestEndToEnd ingests a feed through every stage on an embedded server and
+// reads the output the way a user of another NATS client would: a plain
+// nats.go subscription on a region or topic subject, then a direct get of
+// the full story the notification points to.
+func TestEndToEnd(t *testing.T) {
+	l := startPipeline(t)
+	subs := map[string]*collector{}
+	for _, subj := range []string{l.names.Region("UZ"), l.names.Region("143"), l.names.Region("KE"), l.names.Region("TR"),
+		l.names.Topic("15000000"), l.names.OutAll()} {
+		c := &collector{}
+		if _, err := l.nc.Subscribe(subj, c.add); err != nil {
+			t.Fatal(err)
+		}
+		subs[subj] = c
+	}
+	if err := l.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	var report bytes.Buffer
+	ctx := pipelinetest.Context(t, 30*time.Second)
+	res, err := app.IngestFiles(ctx, l.js, app.IngestConfig{Names: l.names, Source: "e2e"}, openTestdata(t, "feed.jsonl", "wire.txt"), &report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 6 || res.Rejected != 3 || res.Failed != 0 {
+		t.Fatalf("ingest result %+v, want 6 accepted and 3 rejected\n%s", res, report.String())
+	}
+	for _, want := range []string{"feed.jsonl:3: rejected: ingest: invalid JSON", "feed.jsonl:4: rejected: ingest: empty body", "feed.jsonl:7: rejected: ingest: invalid story"} {
+		if !strings.Contains(report.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, report.String())
+		}
+	}
+
+	// 5 stories are published: 3 new, 1 update, 1 from the text file; the
+	// exact resend goes to the audit subject.
+	all := subs[l.names.OutAll()]
+	pipelinetest.Eventually(t, 30*time.Second, func() bool { return all.len() >= 5 }, "%d stories on out.all", all.len())
+	pipelinetest.Eventually(t, 10*time.Second, func() bool {
+		return pipelinetest.StreamMsgs(t, l.js, l.names.AuditStream(), "") >= 1 && pipelinetest.StreamMsgs(t, l.js, l.names.DLQStream(), "") >= 3
+	}, "audit and dead letters not all stored")
+	time.Sleep(200 * time.Millisecond) // let any wrong extra message arrive before counting
+
+	stream, err := l.js.Stream(ctx, l.names.OutStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolve := func(m *nats.Msg) *proto.Story {
+		t.Helper()
+		seq, err := strconv.ParseUint(m.Header.Get(proto.HeaderStorySeq), 10, 64)
+		if err != nil {
+			t.Fatalf("notification on %s without %s", m.Subject, proto.HeaderStorySeq)
+		}
+		raw, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := proto.UnmarshalJSON(raw.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	got := func(subj string) []string {
+		var out []string
+		for _, m := range subs[subj].all() {
+			var s *proto.Story
+			if subj == l.names.OutAll() {
+				var err error
+				if s, err = proto.UnmarshalJSON(m.Data); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				s = resolve(m)
+			}
+			out = append(out, s.URI+"@"+s.Version+":"+s.Dedupe.Status)
+		}
+		sort.Strings(out)
+		return out
+	}
+	check := func(subj string, want ...string) {
+		t.Helper()
+		sort.Strings(want)
+		if g := got(subj); strings.Join(g, " ") != strings.Join(want, " ") {
+			t.Errorf("%s received %v\nwant %v", subj, g, want)
+		}
+	}
+	tashkent := []string{"urn:test:e2e:tashkent-water@1:new", "urn:test:e2e:tashkent-water@2:update"}
+	check(l.names.Region("UZ"), tashkent...)
+	check(l.names.Region("143"), tashkent...)
+	check(l.names.Region("KE"), "urn:test:e2e:nairobi-rates@1:new")
+	check(l.names.Topic("15000000"), "urn:test:e2e:melbourne-final@1:new")
+	if g := got(l.names.Region("TR")); len(g) != 1 || !strings.HasPrefix(g[0], ingestURIPrefix) {
+		t.Errorf("TR received %v, want the plain-text story with a content uri", g)
+	}
+	if n := len(got(l.names.OutAll())); n != 5 {
+		t.Errorf("out.all carried %d stories, want 5", n)
+	}
+
+	// The exact resend is kept on the audit subject.
+	audit, err := l.js.Stream(ctx, l.names.AuditStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	am, err := audit.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if as, err := proto.UnmarshalJSON(am.Data); err != nil || am.Subject != l.names.Audit("duplicate") || as.URI != "urn:test:e2e:tashkent-water" {
+		t.Errorf("audit message %s %v", am.Subject, err)
+	}
+
+	// Each bad input is dead-lettered by the ingest stage with its reason and origin.
+	dlq, err := l.js.Stream(ctx, l.names.DLQStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for seq := uint64(1); seq <= 3; seq++ {
+		m, err := dlq.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Subject != l.names.DLQ("ingest") || m.Header.Get(proto.HeaderErrorKind) != "permanent" || m.Header.Get(proto.HeaderStage) != "ingest" {
+			t.Errorf("dead letter %d: subject %s headers %v", seq, m.Subject, m.Header)
+		}
+		reasons[m.Header.Get(proto.HeaderOrigin)] = m.Header.Get(proto.HeaderError)
+	}
+	for origin, want := range map[string]string{"feed.jsonl:3": "invalid JSON", "feed.jsonl:4": "empty body", "feed.jsonl:7": "pubstatus"} {
+		if !strings.Contains(reasons[origin], want) {
+			t.Errorf("dead letter for %s: reason %q, want it to mention %q", origin, reasons[origin], want)
+		}
+	}
+}
+
+const ingestURIPrefix = "urn:wirestream:sha256:"
