@@ -35,10 +35,14 @@ type phrase struct {
 // lexicon is the compiled matcher: word vocabularies, the phrase trie and
 // the phrases.
 type lexicon struct {
-	lowerWords *table // lower-case word hash -> word id
-	exactWords *table // case-sensitive word hash -> word id
-	edges      *table // edgeKey(node, word) -> child trie node
-	terminal   []int32
+	lowerWords *table  // lower-case word hash -> word id
+	exactWords *table  // case-sensitive word hash -> word id
+	seen       *bloom  // every key of lowerWords and exactWords
+	maxExact   int     // bytes in the longest case-sensitive word
+	edges      *table  // edgeKey(node, word) -> child trie node
+	rootChild  []int32 // word id -> trie node after that word, or -1
+	hasChild   []bool  // trie node -> has outgoing edges
+	terminal   []int32 // trie node -> phrase, or -1
 	phrases    []phrase
 	maxWords   int
 }
@@ -47,10 +51,12 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 	lowerIDs := map[uint64]int32{}
 	exactIDs := map[uint64]int32{}
 	edges := map[uint64]int32{}
+	type edge struct{ from, word, to int32 }
+	var edgeList []edge
 	terminal := []int32{-1} // trie node 0 is the root
 	var phrases []phrase
 	byText := map[string]int32{}
-	maxWords := 0
+	maxWords, maxExact := 0, 0
 	var toks []token
 
 	wordID := func(m map[uint64]int32, h uint64) int32 {
@@ -110,7 +116,7 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 				return nil, fmt.Errorf("%w: line %d: empty term", ErrLexicon, ln)
 			}
 			caseSensitive := strings.HasPrefix(term, "=")
-			toks = tokenize(toks[:0], strings.TrimPrefix(term, "="))
+			toks = tokenize(toks[:0], strings.TrimPrefix(term, "="), 1<<30)
 			if len(toks) == 0 {
 				return nil, fmt.Errorf("%w: line %d: term %q has no words", ErrLexicon, ln, term)
 			}
@@ -124,7 +130,11 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 				}
 				var wid int32
 				if caseSensitive {
+					if !t.hasUpper {
+						return nil, fmt.Errorf("%w: line %d: case-sensitive term %q has no upper-case letter", ErrLexicon, ln, term)
+					}
 					wid = wordID(exactIDs, t.exact)
+					maxExact = max(maxExact, len(strings.TrimPrefix(term, "=")))
 				} else {
 					wid = wordID(lowerIDs, t.lower)
 				}
@@ -134,6 +144,7 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 					child = int32(len(terminal))
 					terminal = append(terminal, -1)
 					edges[k] = child
+					edgeList = append(edgeList, edge{node, wid, child})
 				}
 				node = child
 			}
@@ -143,7 +154,7 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 			p := terminal[node]
 			if p < 0 {
 				p = int32(len(phrases))
-				phrases = append(phrases, phrase{text: term})
+				phrases = append(phrases, phrase{text: strings.TrimPrefix(term, "=")})
 				terminal[node] = p
 			}
 			if prev, dup := byText[term]; dup && prev != p {
@@ -167,19 +178,32 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 	lx := &lexicon{
 		lowerWords: newTable(len(lowerIDs)),
 		exactWords: newTable(len(exactIDs)),
+		seen:       new(bloom),
+		maxExact:   maxExact,
 		edges:      newTable(len(edges)),
+		rootChild:  make([]int32, len(lowerIDs)+len(exactIDs)),
+		hasChild:   make([]bool, len(terminal)),
 		terminal:   terminal,
 		phrases:    phrases,
 		maxWords:   maxWords,
 	}
 	for h, id := range lowerIDs {
 		lx.lowerWords.put(h, id)
+		lx.seen.add(h)
 	}
 	for h, id := range exactIDs {
 		lx.exactWords.put(h, id)
+		lx.seen.add(h)
 	}
-	for k, child := range edges {
-		lx.edges.put(k, child)
+	for w := range lx.rootChild {
+		lx.rootChild[w] = -1
+	}
+	for _, e := range edgeList {
+		lx.edges.put(edgeKey(e.from, e.word), e.to)
+		lx.hasChild[e.from] = true
+		if e.from == 0 {
+			lx.rootChild[e.word] = e.to
+		}
 	}
 	return lx, nil
 }
@@ -187,10 +211,13 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 // word maps a token to its vocabulary id, or -1. A case-sensitive entry wins
 // over the lower-cased one, so "US" is the country while "us" is not.
 func (lx *lexicon) word(t *token) int32 {
-	if t.hasUpper {
+	if t.hasUpper && lx.seen.has(t.exact) {
 		if id := lx.exactWords.get(t.exact); id >= 0 {
 			return id
 		}
+	}
+	if !lx.seen.has(t.lower) {
+		return -1
 	}
 	return lx.lowerWords.get(t.lower)
 }

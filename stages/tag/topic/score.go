@@ -128,7 +128,7 @@ func (c *Classifier) scanField(sc *scratch, field int, text string) {
 	if text == "" {
 		return
 	}
-	sc.toks = tokenize(sc.toks[:0], text)
+	sc.toks = tokenize(sc.toks[:0], text, c.lex.maxExact)
 	toks := sc.toks
 	lx := c.lex
 	for i := 0; i < len(toks); {
@@ -141,14 +141,14 @@ func (c *Classifier) scanField(sc *scratch, field int, text string) {
 			i++
 			continue
 		}
-		node := lx.edges.get(edgeKey(0, wid))
+		node := lx.rootChild[wid]
 		best, bestEnd := int32(-1), i
 		for j := i; node >= 0; {
 			if t := lx.terminal[node]; t >= 0 {
 				best, bestEnd = t, j
 			}
 			j++
-			if j >= len(toks) || toks[j].boundary {
+			if !lx.hasChild[node] || j >= len(toks) || toks[j].boundary {
 				break
 			}
 			w := lx.word(&toks[j])

@@ -1,16 +1,18 @@
 package topic
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
 // The tokenizer turns text into a stream of word hashes in one pass over the
 // bytes. A word is a maximal run of letters and digits; everything else
-// separates words, so word boundaries are respected by construction. Two
-// FNV-1a hashes are computed per word: one of the lower-cased word (used for
-// almost every lexicon entry) and one of the word exactly as written (used
-// for the few case-sensitive acronyms such as "US" or "WHO").
+// separates words, so word boundaries are respected by construction. Each
+// word gets a 64-bit hash of its lower-cased form (used for almost every
+// lexicon entry) and, when it contains an upper-case letter, a hash of the
+// word exactly as written (used for the few case-sensitive acronyms such as
+// "WHO" or "AI").
 //
 // Three details matter for news copy:
 //   - a possessive "'s" or "’s" is dropped: "Putin’s" gives "putin";
@@ -19,28 +21,25 @@ import (
 //   - sentence punctuation (. ! ? ; :) and line breaks emit a boundary, so
 //     that a phrase never matches across two sentences.
 
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
 // token is one word (or a boundary when boundary is true).
 type token struct {
-	lower    uint64 // FNV-1a of the lower-cased word
-	exact    uint64 // FNV-1a of the word as written
+	lower    uint64 // hash of the lower-cased word
+	exact    uint64 // hash of the word as written; set only when hasUpper
 	hasUpper bool   // the word contains an upper-case letter
 	boundary bool   // a sentence boundary, not a word
 }
 
-// byteClass classifies ASCII bytes.
+// byte classes.
 const (
-	clsSep   = 0 // separator
-	clsLower = 1 // a-z, 0-9
-	clsUpper = 2 // A-Z
-	clsStop  = 3 // sentence punctuation or line break: separator + boundary
+	clsSep   = iota // separator
+	clsLower        // a-z, 0-9
+	clsUpper        // A-Z
+	clsStop         // sentence punctuation or line break: separator + boundary
+	clsQuote        // ' (possessive)
+	clsMulti = 0xff // first byte of a multi-byte UTF-8 sequence (or invalid)
 )
 
-var asciiClass = func() (t [128]uint8) {
+var asciiClass = func() (t [256]uint8) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = clsLower
 	}
@@ -53,102 +52,218 @@ var asciiClass = func() (t [128]uint8) {
 	for _, c := range ".!?;:\n" {
 		t[c] = clsStop
 	}
+	t['\''] = clsQuote
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = clsMulti
+	}
 	return t
 }()
 
 // tokenize appends the tokens of s to dst and returns it. It never allocates
-// beyond growing dst.
-func tokenize(dst []token, s string) []token {
+// beyond growing dst. Plain ASCII words, the vast majority, are hashed eight
+// bytes at a time; words with non-ASCII letters or joined dots take a
+// byte-at-a-time path that yields the same hashes. The case-sensitive hash
+// is computed only for words of at most maxExact bytes (the longest
+// case-sensitive lexicon word); longer words cannot match one anyway.
+func tokenize(dst []token, s string, maxExact int) []token {
 	var (
-		inWord   bool
-		lower    uint64
-		exact    uint64
-		hasUpper bool
-		dotted   bool // the word is a dotted abbreviation such as "U.S."
 		pendStop bool // a boundary is owed before the next word
+		i        int
 	)
-	emit := func() {
-		if inWord {
-			dst = append(dst, token{lower: nonZero(lower), exact: nonZero(exact), hasUpper: hasUpper})
-			inWord = false
+	for i < len(s) {
+		// Between words: skip separators, noting sentence ends.
+		switch asciiClass[s[i]] {
+		case clsSep, clsQuote:
+			i++
+			continue
+		case clsStop:
+			pendStop = true
+			i++
+			continue
+		case clsMulti:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				if r == '\u2028' || r == '\u2029' {
+					pendStop = true
+				}
+				i += size
+				continue
+			}
 		}
-	}
-	start := func() {
+		// A word starts at i.
 		if pendStop && len(dst) > 0 && !dst[len(dst)-1].boundary {
 			dst = append(dst, token{boundary: true})
 		}
 		pendStop = false
-		inWord = true
-		lower, exact, hasUpper, dotted = fnvOffset, fnvOffset, false, false
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch asciiClass[c] {
-			case clsLower:
-				if !inWord {
-					start()
-				}
-				lower = (lower ^ uint64(c)) * fnvPrime
-				exact = (exact ^ uint64(c)) * fnvPrime
-				i++
-				continue
-			case clsUpper:
-				if !inWord {
-					start()
-				}
-				lower = (lower ^ uint64(c+'a'-'A')) * fnvPrime
-				exact = (exact ^ uint64(c)) * fnvPrime
-				hasUpper = true
-				i++
-				continue
-			case clsStop:
-				if c == '.' && inWord && i+1 < len(s) && isASCIILetter(s[i+1]) && i > 0 && isASCIILetter(s[i-1]) {
-					dotted = true
-					i++ // "U.S." -> "US"
-					continue
-				}
-				wasDotted := inWord && dotted && c == '.'
-				emit()
-				pendStop = !wasDotted // "U.S. officials" stays one sentence
-				i++
-				continue
+		start := i
+		var upper uint8
+		for i < len(s) {
+			cl := asciiClass[s[i]]
+			if cl-clsLower > clsUpper-clsLower { // not a letter or digit (unsigned wrap)
+				break
 			}
-			if c == '\'' && inWord && possessive(s, i+1) {
-				emit()
-				i += 2
-				continue
-			}
-			emit()
+			upper |= cl
 			i++
-			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == '’' && inWord && possessive(s, i+size):
-			emit()
-			i += size + 1
-			continue
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if !inWord {
-				start()
+		var t token
+		if i < len(s) && (s[i] >= utf8.RuneSelf || (s[i] == '.' && i > start && i+1 < len(s) && isASCIILetter(s[i+1]) && isASCIILetter(s[i-1]))) {
+			var dotted bool
+			t, i, dotted = slowWord(s, start)
+			if dotted && i < len(s) && s[i] == '.' {
+				i++ // the abbreviation's own dot: not a sentence end
+			}
+		} else {
+			t = token{lower: hashSpan(s, start, i, 0x2020202020202020)}
+			if upper&clsUpper != 0 && i-start <= maxExact {
+				t.hasUpper, t.exact = true, hashSpan(s, start, i, 0)
+			}
+		}
+		dst = append(dst, t)
+		// A possessive 's after the word is dropped.
+		if i < len(s) {
+			if c := s[i]; c == '\'' && possessive(s, i+1) {
+				i += 2
+			} else if c >= utf8.RuneSelf && strings.HasPrefix(s[i:], "’") && possessive(s, i+len("’")) {
+				i += len("’") + 1
+			}
+		}
+	}
+	return dst
+}
+
+// slowWord reads the word starting at s[start] byte by byte, for words with
+// non-ASCII letters or joined dots. It returns the token, the index just
+// after the word and whether the word had a joined dot.
+func slowWord(s string, start int) (token, int, bool) {
+	lower, exact := newHasher(), newHasher()
+	hasUpper, dotted := false, false
+	i := start
+loop:
+	for i < len(s) {
+		c := s[i]
+		switch asciiClass[c] {
+		case clsLower:
+			lower.add(c)
+			exact.add(c)
+			i++
+		case clsUpper:
+			lower.add(c + 'a' - 'A')
+			exact.add(c)
+			hasUpper = true
+			i++
+		case clsStop:
+			if c == '.' && i > start && i+1 < len(s) && isASCIILetter(s[i+1]) && isASCIILetter(s[i-1]) {
+				dotted = true // "U.S." -> "US"
+				i++
+				continue
+			}
+			break loop
+		case clsMulti:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == '’' || (!unicode.IsLetter(r) && !unicode.IsDigit(r)) {
+				break loop
 			}
 			lr := unicode.ToLower(r)
 			if lr != r {
 				hasUpper = true
 			}
-			lower = hashRune(lower, lr)
-			exact = hashRune(exact, r)
-		case r == '\u2028' || r == '\u2029':
-			emit()
-			pendStop = true
+			lower.addRune(lr)
+			for j := i; j < i+size; j++ {
+				exact.add(s[j])
+			}
+			i += size
 		default:
-			emit()
+			break loop
 		}
-		i += size
 	}
-	emit()
-	return dst
+	t := token{lower: lower.sum(), hasUpper: hasUpper}
+	if hasUpper {
+		t.exact = exact.sum()
+	}
+	return t, i, dotted
+}
+
+// Word hashing: the bytes of a word are packed little-endian into 64-bit
+// chunks and mixed chunk by chunk; hashSpan (whole words) and hasher
+// (byte by byte) compute the same function.
+const (
+	hashSeed = 0x243f6a8885a308d3
+	hashMul1 = 0x9e3779b97f4a7c15
+	hashMul2 = 0xc2b2ae3d27d4eb4f
+)
+
+func mixChunk(h, x uint64) uint64 {
+	h = (h ^ x) * hashMul1
+	return h ^ h>>29
+}
+
+func finishHash(h uint64, n int) uint64 {
+	h = (h ^ uint64(n)) * hashMul2
+	return nonZero(h ^ h>>32)
+}
+
+// hashSpan hashes s[start:end], an ASCII word of letters and digits,
+// OR-ing every byte with the matching byte of or (0x20 in each byte
+// lower-cases letters and leaves digits unchanged).
+func hashSpan(s string, start, end int, or uint64) uint64 {
+	h := uint64(hashSeed)
+	n := end - start
+	j := start
+	for ; end-j >= 8; j += 8 {
+		h = mixChunk(h, load8(s, j)|or)
+	}
+	if k := end - j; k > 0 {
+		var x uint64
+		if j+8 <= len(s) { // read past the word and mask: one load
+			x = load8(s, j) & (1<<(8*k) - 1)
+		} else {
+			for m := 0; m < k; m++ {
+				x |= uint64(s[j+m]) << (8 * m)
+			}
+		}
+		h = mixChunk(h, x|(or>>(8*(8-k))))
+	}
+	return finishHash(h, n)
+}
+
+func load8(s string, j int) uint64 {
+	s = s[j : j+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// hasher is the byte-at-a-time form of hashSpan.
+type hasher struct {
+	h, acc uint64
+	k, n   int // bytes in acc, bytes in total
+}
+
+func newHasher() hasher { return hasher{h: hashSeed} }
+
+func (z *hasher) add(c byte) {
+	z.acc |= uint64(c) << (8 * z.k)
+	z.k++
+	z.n++
+	if z.k == 8 {
+		z.h = mixChunk(z.h, z.acc)
+		z.acc, z.k = 0, 0
+	}
+}
+
+func (z *hasher) addRune(r rune) {
+	var b [utf8.UTFMax]byte
+	n := utf8.EncodeRune(b[:], r)
+	for _, c := range b[:n] {
+		z.add(c)
+	}
+}
+
+func (z *hasher) sum() uint64 {
+	h := z.h
+	if z.k > 0 {
+		h = mixChunk(h, z.acc)
+	}
+	return finishHash(h, z.n)
 }
 
 // possessive reports whether s[i] is an 's' or 'S' that ends a word.
@@ -168,15 +283,6 @@ func possessive(s string, i int) bool {
 }
 
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-
-func hashRune(h uint64, r rune) uint64 {
-	var b [utf8.UTFMax]byte
-	n := utf8.EncodeRune(b[:], r)
-	for _, c := range b[:n] {
-		h = (h ^ uint64(c)) * fnvPrime
-	}
-	return h
-}
 
 // nonZero keeps 0 free as the empty-slot marker of the hash tables.
 func nonZero(h uint64) uint64 {
