@@ -225,6 +225,14 @@ func TestTagDisambiguation(t *testing.T) {
 		{"moscow idaho", proto.Story{BodyText: "BOISE, Idaho (AP) — Police in Moscow, Idaho, made an arrest."}, []string{"US"}, []string{"RU"}, "US"},
 		{"located field wins", proto.Story{Located: "SAMARKAND, Uzbekistan", BodyText: "Leaders met."}, []string{"UZ"}, nil, "UZ"},
 		{"all caps headline", proto.Story{Headline: "TURKEY AND SYRIA HIT BY QUAKE", BodyText: "ISTANBUL (AP) — A quake struck."}, []string{"TR", "SY"}, nil, "TR"},
+		{"jersey city is not jersey", proto.Story{BodyText: "NEWARK, N.J. (AP) — Police in Jersey City made an arrest."}, []string{"US"}, []string{"JE"}, "US"},
+		{"possessive state title", proto.Story{BodyText: "ROME (AP) — The pope met Jordan's King Abdullah."}, []string{"IT", "JO"}, nil, "IT"},
+		{"language not country", proto.Story{BodyText: "MADRID (AP) — The king spoke in Catalan and Portuguese. A French-language paper agreed."}, []string{"ES"}, []string{"PT", "FR"}, "ES"},
+		{"demonym adjective after in", proto.Story{BodyText: "LONDON (AP) — The tanker was seized in Iranian waters."}, []string{"GB", "IR"}, nil, "GB"},
+		{"territory not a US state", proto.Story{BodyText: "MIAMI (AP) — Puerto Rico lost power."}, []string{"US", "PR"}, nil, "US"},
+		{"stadium not a country", proto.Story{BodyText: "LONDON (AP) — Arsenal won at the Emirates Stadium."}, []string{"GB"}, []string{"AE"}, "GB"},
+		{"same-name city by context", proto.Story{BodyText: "MADRID (AP) — Spain sweltered; Cordoba reached 44C."}, []string{"ES"}, []string{"AR"}, "ES"},
+		{"no dateline", proto.Story{Headline: "Kenya and Uganda sign deal", BodyText: "Officials from both countries met on Monday."}, []string{"KE", "UG"}, nil, ""},
 		{"no places", proto.Story{BodyText: "The committee met on Tuesday and adjourned."}, nil, nil, ""},
 	}
 	for _, tt := range tests {

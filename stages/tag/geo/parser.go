@@ -640,18 +640,32 @@ func language(text string, start, end int) bool {
 			return true
 		}
 	}
-	if start < 2 || text[start-1] != ' ' {
-		return false
-	}
-	if !languageBefore[strings.ToLower(prevWord(text[:start-1]))] {
-		return false
-	}
 	// "in Chinese." is the language; "in Chinese waters" is the country.
 	if end+1 < len(text) && text[end] == ' ' {
 		w := nextWord(text[end+1:])
-		return w == "" || w == "and" || w == "or" || startsUpper(w)
+		if !(w == "" || w == "and" || w == "or" || startsUpper(w)) {
+			return false
+		}
+	} else if end < len(text) && text[end] == '-' {
+		return false
 	}
-	return end == len(text) || text[end] != '-'
+	// Look back over a list of names: "spoke in Catalan and Portuguese".
+	i := start
+	for n := 0; n < 5 && i >= 2 && text[i-1] == ' '; n++ {
+		w := prevWord(text[:i-1])
+		if w == "" {
+			return false
+		}
+		lw := strings.ToLower(w)
+		if languageBefore[lw] {
+			return true
+		}
+		if !(startsUpper(w) || lw == "and" || lw == "or") {
+			return false
+		}
+		i = i - 1 - len(w)
+	}
+	return false
 }
 
 // stateTitles after a possessive make a name a state: "Jordan's King".
