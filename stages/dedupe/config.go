@@ -12,7 +12,7 @@ const (
 	// DefaultThreshold is the estimated Jaccard similarity of word 3-shingles
 	// at or above which another uri's story is a near duplicate. Chosen from
 	// the precision/recall curve in docs/dedupe.md.
-	DefaultThreshold = 0.5
+	DefaultThreshold = 0.55
 	// DefaultBands and DefaultRows shape the LSH: 8 bands of 4 MinHash
 	// values (32 values per signature).
 	DefaultBands = 8

@@ -270,6 +270,14 @@ func (x *index) insert(rec *Record, t int64, keys []uint32) {
 		g = x.gens[n-1]
 	} else {
 		g = &generation{period: period, first: x.next}
+		if n := len(x.gens); n > 0 {
+			// Size for about as many stories as the last generation, so
+			// that slices do not grow by doubling.
+			c := len(x.gens[n-1].fps) + len(x.gens[n-1].fps)/8
+			g.fps = make([]Fingerprint, 0, c)
+			g.seqs = make([]uint64, 0, c)
+			g.sigs = make([]byte, 0, c*len(x.sig8s))
+		}
 		x.gens = append(x.gens, g)
 	}
 	if t > g.maxTime {
@@ -316,8 +324,8 @@ func (x *index) len() int {
 }
 
 func (x *index) lookup(key uint32, out []uint32) []uint32 {
-	mask := uint64(len(x.table) - 1)
-	for i := uint64(key) * mulA >> 32 & mask; ; i = (i + 1) & mask {
+	n := uint64(len(x.table))
+	for i := home(key, n); ; i = next(i, n) {
 		e := x.table[i]
 		if e == 0 {
 			return out
@@ -330,8 +338,8 @@ func (x *index) lookup(key uint32, out []uint32) []uint32 {
 
 // put inserts an entry, reusing the first garbage entry on its probe run.
 func (x *index) put(e uint64) {
-	mask := uint64(len(x.table) - 1)
-	for i := (e >> 32) * mulA >> 32 & mask; ; i = (i + 1) & mask {
+	n := uint64(len(x.table))
+	for i := home(uint32(e>>32), n); ; i = next(i, n) {
 		old := x.table[i]
 		if old == 0 {
 			x.table[i] = e
@@ -346,7 +354,8 @@ func (x *index) put(e uint64) {
 }
 
 // rebuild makes room for extra more entries: it drops garbage and sizes the
-// table for the live entries at a load of at most one half.
+// table for the live entries at a load of 0.6 (the table is rebuilt again
+// when live and garbage entries reach 0.8, so the load stays in 0.6-0.8).
 func (x *index) rebuild(extra int) {
 	live := extra
 	for _, e := range x.table {
@@ -354,10 +363,7 @@ func (x *index) rebuild(extra int) {
 			live++
 		}
 	}
-	size := 1024
-	for size < 2*live {
-		size *= 2
-	}
+	size := max(1024, live*5/3)
 	old := x.table
 	x.table = make([]uint64, size)
 	x.used = 0
@@ -366,6 +372,17 @@ func (x *index) rebuild(extra int) {
 			x.put(e)
 		}
 	}
+}
+
+// home is the first table position of a band key: the key, mixed, mapped
+// onto [0, n) by multiplication (n need not be a power of two).
+func home(key uint32, n uint64) uint64 { return (uint64(key) * mulA >> 32) * n >> 32 }
+
+func next(i, n uint64) uint64 {
+	if i++; i == n {
+		return 0
+	}
+	return i
 }
 
 // Similarity is the estimated Jaccard similarity of the word shingles of
