@@ -45,11 +45,11 @@ func Split(r io.Reader, maxRecord int, fn func(Record) error) error {
 	}
 	switch first {
 	case '{':
-		line, err := peekLine(br, maxRecord)
+		lines, err := peekLines(br)
 		if err != nil && err != io.EOF {
 			return err
 		}
-		if isCompleteJSON(bytes.TrimSpace(line)) {
+		if looksLikeJSONLines(lines) {
 			return splitLines(br, maxRecord, fn)
 		}
 		return splitJSON(br, fn)
@@ -78,18 +78,33 @@ func peekNonSpace(br *bufio.Reader) (byte, error) {
 	}
 }
 
-// peekLine returns the first non-blank line without consuming input, if it
-// fits in the reader's buffer.
-func peekLine(br *bufio.Reader, _ int) ([]byte, error) {
+// peekLines returns the non-blank lines in the reader's buffer without
+// consuming input.
+func peekLines(br *bufio.Reader) ([][]byte, error) {
 	b, err := br.Peek(br.Size())
-	if len(b) == 0 {
-		return nil, err
+	var lines [][]byte
+	for _, l := range bytes.Split(b, []byte{'\n'}) {
+		if l = bytes.TrimSpace(l); len(l) > 0 {
+			lines = append(lines, l)
+		}
 	}
-	b = bytes.TrimLeft(b, " \t\r\n")
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		return b[:i], nil
+	return lines, err
+}
+
+// looksLikeJSONLines tells JSON lines from pretty-printed JSON by the first
+// lines: one line only, or any line that is a whole JSON object by itself,
+// means JSON lines (so a malformed first line is rejected alone, by its
+// line number, instead of spoiling the file).
+func looksLikeJSONLines(lines [][]byte) bool {
+	if len(lines) == 1 {
+		return true
 	}
-	return b, err
+	for _, l := range lines {
+		if isCompleteJSON(l) {
+			return true
+		}
+	}
+	return false
 }
 
 func splitLines(br *bufio.Reader, maxRecord int, fn func(Record) error) error {

@@ -27,6 +27,8 @@ func TestSplit(t *testing.T) {
 		wantErr error
 	}{
 		{"jsonl", "{\"uri\":\"a\"}\n\n{\"uri\":\"b\"}\n{bad\n", []int{1, 3, 4}, ingest.FormatNinjs, nil},
+		{"jsonl with a bad first line", "{\"uri\":\n{\"uri\":\"b\"}\n", []int{1, 2}, ingest.FormatNinjs, nil},
+		{"one bad line", "{\"uri\": \"a\", ", []int{1}, ingest.FormatNinjs, nil},
 		{"jsonl crlf bom", "\ufeff{\"uri\":\"a\"}\r\n{\"uri\":\"b\"}\r\n", []int{1, 2}, ingest.FormatNinjs, nil},
 		{"pretty object", "{\n  \"uri\": \"a\",\n  \"body_text\": \"x }\"\n}\n", []int{1}, ingest.FormatNinjs, nil},
 		{"concatenated pretty", "{\n \"uri\": \"a\"\n}\n{\n \"uri\": \"b\"\n}", []int{1, 4}, ingest.FormatNinjs, nil},
