@@ -44,7 +44,6 @@ type lexicon struct {
 	hasChild   []bool  // trie node -> has outgoing edges
 	terminal   []int32 // trie node -> phrase, or -1
 	phrases    []phrase
-	maxWords   int
 }
 
 func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
@@ -56,7 +55,7 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 	terminal := []int32{-1} // trie node 0 is the root
 	var phrases []phrase
 	byText := map[string]int32{}
-	maxWords, maxExact := 0, 0
+	maxExact := 0
 	var toks []token
 
 	wordID := func(m map[uint64]int32, h uint64) int32 {
@@ -148,9 +147,6 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 				}
 				node = child
 			}
-			if len(toks) > maxWords {
-				maxWords = len(toks)
-			}
 			p := terminal[node]
 			if p < 0 {
 				p = int32(len(phrases))
@@ -185,7 +181,6 @@ func parseLexicon(src string, tax *taxonomy) (*lexicon, error) {
 		hasChild:   make([]bool, len(terminal)),
 		terminal:   terminal,
 		phrases:    phrases,
-		maxWords:   maxWords,
 	}
 	for h, id := range lowerIDs {
 		lx.lowerWords.put(h, id)
