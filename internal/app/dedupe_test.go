@@ -1,0 +1,152 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/pipeline/pipelinetest"
+	"github.com/wirestream/wirestream/proto"
+)
+
+// dedupeInstance is one dedupe stage as a separate process would have it:
+// its own connection, the shared KV bucket and signature log.
+func dedupeInstance(t *testing.T, srv *server.Server) pipeline.Handler {
+	t.Helper()
+	_, js := pipelinetest.Connect(t, srv)
+	ctx := pipelinetest.Context(t, 20*time.Second)
+	h, err := app.Handler(ctx, js, proto.StageDedupe, app.Config{Names: proto.Live()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.(pipeline.Handler).Close(context.Background()) })
+	return h.(pipeline.Handler)
+}
+
+// wireStory makes a story whose text differs wholly from other topics':
+// words drawn from a vocabulary by a generator seeded with the topic.
+func wireStory(uri, version string, seq uint64, topic int) *proto.Story {
+	vocab := strings.Fields("minister council harbour grain river summit budget court strike election rail " +
+		"drought vaccine tariff bridge airline festival mine pipeline refinery senate union protest treaty " +
+		"border flood museum stadium reactor satellite bank currency bond harvest fishery forest wildfire " +
+		"earthquake typhoon cabinet coalition verdict appeal prison police embassy refugee census audit")
+	x := uint64(topic)*2654435761 + 1
+	var words []string
+	for i := 0; i < 90; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		words = append(words, vocab[x%uint64(len(vocab))])
+	}
+	body := "GENEVA (AP) — " + strings.Join(words, " ") + "."
+	return &proto.Story{URI: uri, Version: version, Headline: strings.Join(words[:6], " "), BodyText: body,
+		PubStatus: proto.PubStatusUsable, IngestSeq: seq, Received: proto.Time(seq)}
+}
+
+func decide(t *testing.T, h pipeline.Handler, s *proto.Story) *proto.Dedupe {
+	t.Helper()
+	out, err := h.Handle(context.Background(), s)
+	if err != nil || len(out) != 1 || out[0].Dedupe == nil {
+		t.Fatalf("Handle(%s): %v %v", s.URI, out, err)
+	}
+	return out[0].Dedupe
+}
+
+// Two dedupe processes that receive near copies at the same moment produce
+// exactly one new; the other copy is a (near) duplicate of it.
+func TestDedupeTwoInstancesRace(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	a, b := dedupeInstance(t, srv), dedupeInstance(t, srv)
+	for round := range 40 {
+		orig := wireStory(fmt.Sprintf("urn:race:%d:a", round), "1", uint64(2*round+1), round)
+		copy := orig.Clone()
+		copy.URI = fmt.Sprintf("urn:race:%d:b", round)
+		copy.IngestSeq++
+		copy.BodyText = strings.ToUpper(strings.ReplaceAll(copy.BodyText, " ", "  "))
+		var da, db *proto.Dedupe
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); da = decide(t, a, orig) }()
+		go func() { defer wg.Done(); db = decide(t, b, copy) }()
+		wg.Wait()
+		news := 0
+		for _, d := range []*proto.Dedupe{da, db} {
+			switch d.Status {
+			case proto.DedupeNew:
+				news++
+			case proto.DedupeNearDuplicate, proto.DedupeDuplicate:
+			default:
+				t.Fatalf("round %d: unexpected decision %+v", round, d)
+			}
+		}
+		if news != 1 {
+			t.Fatalf("round %d: %d new (a=%+v b=%+v), want exactly one", round, news, da, db)
+		}
+	}
+}
+
+// A restarted process keeps what was seen: exact resends, near copies and
+// older versions are recognised by a new instance on the same server.
+func TestDedupeRestartKeepsState(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	first := dedupeInstance(t, srv)
+	v2 := wireStory("urn:restart:1", "2", 1, 1)
+	if d := decide(t, first, v2); d.Status != proto.DedupeNew {
+		t.Fatalf("first sight: %+v", d)
+	}
+	other := wireStory("urn:restart:2", "1", 2, 2)
+	if d := decide(t, first, other); d.Status != proto.DedupeNew {
+		t.Fatalf("second story: %+v", d)
+	}
+	first.Close(context.Background())
+
+	again := dedupeInstance(t, srv)
+	resend := v2.Clone()
+	resend.IngestSeq = 10
+	if d := decide(t, again, resend); d.Status != proto.DedupeDuplicate {
+		t.Errorf("resend after restart: %+v, want duplicate", d)
+	}
+	v1 := wireStory("urn:restart:1", "1", 11, 1)
+	if d := decide(t, again, v1); d.Status != proto.DedupeStale {
+		t.Errorf("older version after restart: %+v, want stale", d)
+	}
+	near := other.Clone()
+	near.URI, near.IngestSeq = "urn:restart:2-copy", 12
+	near.BodyText = strings.ToUpper(near.BodyText) + "\n\nCopyright 2024 The Associated Press. All rights reserved."
+	near.Headline = "Reworded: " + near.Headline
+	if d := decide(t, again, near); d.Status != proto.DedupeNearDuplicate || d.Of != "urn:restart:2" {
+		t.Errorf("near copy after restart: %+v, want near_duplicate of urn:restart:2", d)
+	}
+}
+
+// Versions of one story arriving out of order at two processes: the newer
+// one wins whichever process sees it, and the older is stale.
+func TestDedupeOutOfOrderAcrossInstances(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	a, b := dedupeInstance(t, srv), dedupeInstance(t, srv)
+	v1 := wireStory("urn:ooo:1", "1", 1, 3)
+	v3 := wireStory("urn:ooo:1", "3", 2, 3)
+	v3.BodyText += "\n\nA third paragraph was added."
+	v2 := wireStory("urn:ooo:1", "2", 3, 3)
+	v2.BodyText += "\n\nA second paragraph."
+	if d := decide(t, a, v1); d.Status != proto.DedupeNew {
+		t.Fatalf("v1: %+v", d)
+	}
+	if d := decide(t, b, v3); d.Status != proto.DedupeUpdate || d.Of != "urn:ooo:1" {
+		t.Fatalf("v3 after v1: %+v, want update", d)
+	}
+	if d := decide(t, a, v2); d.Status != proto.DedupeStale {
+		t.Fatalf("v2 after v3 on another instance: %+v, want stale", d)
+	}
+	kill := &proto.Story{URI: "urn:ooo:1", Version: "4", PubStatus: proto.PubStatusCanceled, IngestSeq: 4}
+	if d := decide(t, b, kill); d.Status != proto.DedupeKill {
+		t.Fatalf("kill: %+v", d)
+	}
+}
