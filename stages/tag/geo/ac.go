@@ -148,7 +148,9 @@ func (m *matcher) step(s int32, c uint8) int32 {
 }
 
 // scanInto appends every occurrence of every word that starts at a word
-// start in text[from:], in order of start position.
+// start in text[from:], in order of start position. Every pattern starts
+// with a capital letter (or a non-ASCII letter), so only such word starts
+// are tried.
 func (m *matcher) scanInto(text string, from int, out []acHit) []acHit {
 	prevWord := false
 	if from > 0 {
@@ -168,11 +170,14 @@ func (m *matcher) scanInto(text string, from int, out []acHit) []acHit {
 			}
 			continue
 		}
-		isW := 'a' <= b|0x20 && b|0x20 <= 'z' || '0' <= b && b <= '9'
-		if isW && !prevWord {
-			out = m.walk(text, i, out)
+		if 'A' <= b && b <= 'Z' {
+			if !prevWord {
+				out = m.walk(text, i, out)
+			}
+			prevWord = true
+			continue
 		}
-		prevWord = isW
+		prevWord = 'a' <= b && b <= 'z' || '0' <= b && b <= '9'
 	}
 	return out
 }

@@ -63,6 +63,7 @@ type Gazetteer struct {
 
 	pats    []pattern
 	groups  [][]int32 // matcher word → patterns with that lower-case text
+	lowerOf []string  // matcher word → its lower-case text
 	matcher *matcher
 }
 
@@ -327,6 +328,7 @@ func load(data, overrides string) (*Gazetteer, error) {
 			index[w] = j
 			words = append(words, w)
 			g.groups = append(g.groups, nil)
+			g.lowerOf = append(g.lowerOf, w)
 		}
 		g.groups[j] = append(g.groups[j], int32(i))
 	}

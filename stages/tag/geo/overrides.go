@@ -10,7 +10,7 @@ type overrides struct {
 	aliases, demonyms, places, cities, standalone [][2]string // {CC, name}
 	admins                                        [][3]string // {CC, code, name}
 	ambiguous                                     map[string][]string
-	weak, person, block, drop                     map[string]bool
+	weak, person, block, drop, noun               map[string]bool
 	m49                                           map[string]string
 	gnAdmin                                       map[string]string // "CA/07" → "NS"
 	mentionAdmin                                  map[string]bool
@@ -23,6 +23,7 @@ func parseOverrides(text string) (*overrides, error) {
 		person:       map[string]bool{},
 		block:        map[string]bool{},
 		drop:         map[string]bool{},
+		noun:         map[string]bool{},
 		m49:          map[string]string{},
 		gnAdmin:      map[string]string{},
 		mentionAdmin: map[string]bool{},
@@ -44,7 +45,7 @@ func parseOverrides(text string) (*overrides, error) {
 		want := map[string]int{
 			"alias": 3, "demonym": 3, "place": 3, "city": 3, "standalone": 3,
 			"admin": 4, "gnadmin": 4, "m49": 3, "ambiguous": 3,
-			"weak": 2, "person": 2, "block": 2, "drop": 2, "mentionadmin": 2,
+			"weak": 2, "person": 2, "noun": 2, "block": 2, "drop": 2, "mentionadmin": 2,
 		}
 		n, known := want[f[0]]
 		if !known || len(f) != n {
@@ -82,6 +83,8 @@ func parseOverrides(text string) (*overrides, error) {
 			ov.block[f[1]] = true
 		case "drop":
 			ov.drop[f[1]] = true
+		case "noun":
+			ov.noun[f[1]] = true
 		case "mentionadmin":
 			ov.mentionAdmin[f[1]] = true
 		}

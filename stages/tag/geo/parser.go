@@ -78,10 +78,51 @@ type scratch struct {
 	raw     []acHit
 	hits    []hit
 	tallies []tally
-	persons []int32 // patterns rejected as part of a person's name
-	lower   []int32 // matcher words seen in lower case ("turkey", "china")
+	persons []int32     // patterns rejected as part of a person's name
+	lower   []lowerSeen // cache of commonNoun answers
 	regions []regionScore
 	rels    []int32
+}
+
+type lowerSeen struct {
+	word int32
+	seen bool
+}
+
+// commonNoun reports whether the name of h is a reviewed common noun
+// (overrides "noun") that also occurs in lower case in the story ("turkey",
+// "china"): then a capitalised use at the start of a sentence or headline is
+// the common noun too.
+func (p *Parser) commonNoun(s *proto.Story, h *hit, sc *scratch) bool {
+	for _, l := range sc.lower {
+		if l.word == h.word {
+			return l.seen
+		}
+	}
+	seen := false
+	if p.g.pats[h.pat].noun {
+		low := p.g.lowerOf[h.word]
+		seen = lowerWordIn(s.Headline, low) || lowerWordIn(s.BodyText, low)
+	}
+	sc.lower = append(sc.lower, lowerSeen{h.word, seen})
+	return seen
+}
+
+// lowerWordIn reports whether word occurs in text as a whole word, exactly
+// in lower case.
+func lowerWordIn(text, word string) bool {
+	for off := 0; off < len(text); {
+		k := strings.Index(text[off:], word)
+		if k < 0 {
+			return false
+		}
+		st := off + k
+		if boundary(text, st, st+len(word)) {
+			return true
+		}
+		off = st + 1
+	}
+	return false
 }
 
 type regionScore struct {
@@ -230,7 +271,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 				continue
 			}
 		}
-		if containsIdx(sc.lower, h.word) && sentenceStart(text, int(h.start)) >= 0 {
+		if sentenceStart(text, int(h.start)) >= 0 && p.commonNoun(s, h, sc) {
 			// "Turkey prices soar" over a story about the price of a turkey.
 			h.cc = -1
 			h.rule = "common-noun"
@@ -387,9 +428,6 @@ func (p *Parser) collect(text string, from int, f field, sc *scratch) {
 			if chosen >= 0 {
 				cr = cand
 				break
-			}
-			if m[0] >= 'a' && m[0] <= 'z' && !containsIdx(sc.lower, cand.word) {
-				sc.lower = append(sc.lower, cand.word)
 			}
 		}
 		k = e

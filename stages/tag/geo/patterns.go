@@ -33,6 +33,7 @@ type pattern struct {
 	weak   bool // needs a cue or other evidence
 	person bool // rejected next to another capitalised name
 	ambig  bool // several candidates: context decides
+	noun   bool // also a common noun in lower case (turkey, china)
 }
 
 type candidate struct {
@@ -112,7 +113,10 @@ func (b *patternBuilder) build(g *Gazetteer) ([]pattern, error) {
 	var out []pattern
 	seen := map[string]bool{}
 	for _, text := range b.order {
-		if b.ov.drop[text] || seen[text] {
+		if b.ov.drop[text] || seen[text] || ('a' <= text[0] && text[0] <= 'z') {
+			// Names written in lower case ("guinea pig", "al-Mamlakah...")
+			// can never match a capitalised place; the matcher only starts
+			// at capitals.
 			continue
 		}
 		seen[text] = true
@@ -165,6 +169,7 @@ func (b *patternBuilder) build(g *Gazetteer) ([]pattern, error) {
 					}
 				}
 			}
+			p.noun = b.ov.noun[text]
 			p.weak = p.weak || b.ov.weak[text]
 			p.person = p.person || b.ov.person[text] || p.weak
 		}
