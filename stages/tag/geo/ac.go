@@ -157,27 +157,25 @@ func (m *matcher) scanInto(text string, from int, out []acHit) []acHit {
 		prevWord = endsInWord(text[:from])
 	}
 	for i := from; i < len(text); i++ {
-		b := text[i]
-		if b >= utf8.RuneSelf {
-			// A word start follows a non-letter rune ("“Ukraine", "—Russia").
-			if b >= 0xC0 {
-				r, _ := utf8.DecodeRuneInString(text[i:])
-				isW := unicode.IsLetter(r) || unicode.IsDigit(r)
-				if isW && !prevWord {
-					out = m.walk(text, i, out)
-				}
-				prevWord = isW
-			}
-			continue
-		}
-		if 'A' <= b && b <= 'Z' {
+		switch byteKind[text[i]] {
+		case bkUpper:
 			if !prevWord {
 				out = m.walk(text, i, out)
 			}
 			prevWord = true
-			continue
+		case bkWord:
+			prevWord = true
+		case bkOther:
+			prevWord = false
+		case bkLead:
+			// A word start follows a non-letter rune ("“Ukraine", "—Russia").
+			r, _ := utf8.DecodeRuneInString(text[i:])
+			isW := unicode.IsLetter(r) || unicode.IsDigit(r)
+			if isW && !prevWord {
+				out = m.walk(text, i, out)
+			}
+			prevWord = isW
 		}
-		prevWord = 'a' <= b && b <= 'z' || '0' <= b && b <= '9'
 	}
 	return out
 }
@@ -207,3 +205,28 @@ func endsInWord(s string) bool {
 
 // denseDepth is the deepest trie level with dense transition rows.
 const denseDepth = 2
+
+// Byte kinds for the scan loop.
+const (
+	bkOther = iota // space, punctuation: ends a word
+	bkUpper        // A-Z: may start a pattern
+	bkWord         // a-z, 0-9: inside a word
+	bkLead         // first byte of a multi-byte rune
+	bkCont         // continuation byte
+)
+
+var byteKind = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			t[c] = bkUpper
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			t[c] = bkWord
+		case c >= 0xC0:
+			t[c] = bkLead
+		case c >= 0x80:
+			t[c] = bkCont
+		}
+	}
+	return t
+}()
