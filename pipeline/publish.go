@@ -80,9 +80,9 @@ func (p *publisher) try(ctx context.Context, msgs []*nats.Msg, idx []int, acks [
 		case ack := <-f.Ok():
 			acks[i] = ack
 			if ack.Duplicate {
-				p.stats.duplicates.Add(1)
+				p.stats.incDuplicates()
 			} else {
-				p.stats.published.Add(1)
+				p.stats.incPublished()
 			}
 		case err := <-f.Err():
 			failed = append(failed, i)

@@ -54,6 +54,12 @@ type StageConfig struct {
 	DrainTimeout time.Duration
 	// PublishTimeout bounds one attempt to get publish acks. Default 10 s.
 	PublishTimeout time.Duration
+	// Metrics, when set, receives the stage's Prometheus metrics.
+	Metrics *Metrics
+	// Observe, when set, is called with every output before it is
+	// published (domain metrics: dedupe decisions, tag counts). It must be
+	// quick and must not keep or change the story.
+	Observe func(s *proto.Story)
 }
 
 // ForStage returns the configuration of one of the pipeline's stages in a
@@ -194,7 +200,9 @@ func newStage(js jetstream.JetStream, cfg StageConfig, log *zap.Logger) (*Stage,
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Stage{cfg: cfg, js: js, log: log.With(zap.String("stage", cfg.Name)), ready: make(chan struct{})}, nil
+	st := &Stage{cfg: cfg, js: js, log: log.With(zap.String("stage", cfg.Name)), ready: make(chan struct{})}
+	st.stats.m = cfg.Metrics.forStage(cfg.Name)
+	return st, nil
 }
 
 func rawMeta(in *inbound) proto.RawMeta {
@@ -252,6 +260,9 @@ func (st *Stage) Run(ctx context.Context) error {
 	st.log.Info("stage started", zap.String("stream", cfg.Stream), zap.String("subject", cfg.Subject),
 		zap.String("durable", cfg.Durable), zap.Int("workers", cfg.Workers))
 	close(st.ready)
+	lagCtx, stopLag := context.WithCancel(ctx)
+	defer stopLag()
+	go st.stats.m.watchLag(lagCtx, cons, 5*time.Second)
 
 	// Handlers run under workCtx, which outlives ctx by up to DrainTimeout.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -322,7 +333,7 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 		in.header = nats.Header{}
 	}
 	if in.delivered > 1 {
-		st.stats.redelivered.Add(1)
+		st.stats.incRedelivered()
 	}
 	pub := &publisher{js: st.js, stats: &st.stats, log: st.log, timeout: st.cfg.PublishTimeout,
 		progress: func() { _ = m.InProgress() }}
@@ -335,9 +346,13 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 			fmt.Errorf("delivered %d times without an outcome: the stage may crash on it", in.delivered))
 		return
 	}
+	start := time.Now()
 	outs, err := st.call(ctx, in)
+	if st.stats.m != nil {
+		st.stats.m.latency.Observe(time.Since(start).Seconds())
+	}
 	if err != nil {
-		st.stats.errors.Add(1)
+		st.stats.incErrors()
 		switch {
 		case ctx.Err() != nil:
 			_ = m.Nak()
@@ -358,6 +373,9 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	for _, s := range outs {
+		if st.cfg.Observe != nil {
+			st.cfg.Observe(s)
+		}
 		if err := st.cfg.Output.publish(ctx, pub, in, s); err != nil {
 			// Only shutdown stops the publisher's retries: hand the input back.
 			st.log.Warn("publish abandoned, input handed back", st.fields(in, zap.Error(err))...)
@@ -366,13 +384,13 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 		}
 	}
 	if len(outs) == 0 {
-		st.stats.dropped.Add(1)
+		st.stats.incDropped()
 	}
 	if err := m.Ack(); err != nil {
 		st.log.Warn("ack", st.fields(in, zap.Error(err))...)
 		return
 	}
-	st.stats.processed.Add(1)
+	st.stats.incProcessed()
 }
 
 // call runs the handler, turning a panic into an error.
@@ -423,7 +441,7 @@ func (st *Stage) deadLetter(ctx context.Context, pub *publisher, in *inbound, ki
 	if err := in.msg.TermWithReason(kind + ": " + oneLine(reason.Error())); err != nil {
 		st.log.Warn("term", st.fields(in, zap.Error(err))...)
 	}
-	st.stats.deadLettered.Add(1)
+	st.stats.incDeadLettered()
 	st.log.Warn("dead-lettered", st.fields(in, zap.String("kind", kind), zap.String("dead_letter", st.cfg.DeadLetter), zap.Error(reason))...)
 }
 

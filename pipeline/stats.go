@@ -12,6 +12,57 @@ type Stats struct {
 	deadLettered atomic.Int64 // inputs sent to the dead-letter subject
 	redelivered  atomic.Int64 // inputs seen with a delivery count above 1
 	publishRetry atomic.Int64 // output publishes retried
+
+	m *stageMetrics // Prometheus counterparts, nil without metrics
+}
+
+func (s *Stats) incProcessed() {
+	s.processed.Add(1)
+	if s.m != nil {
+		s.m.processed.Inc()
+	}
+}
+
+func (s *Stats) incDropped() {
+	s.dropped.Add(1)
+	if s.m != nil {
+		s.m.dropped.Inc()
+	}
+}
+
+func (s *Stats) incPublished() {
+	s.published.Add(1)
+	if s.m != nil {
+		s.m.published.Inc()
+	}
+}
+
+func (s *Stats) incDuplicates() {
+	s.duplicates.Add(1)
+	if s.m != nil {
+		s.m.duplicates.Inc()
+	}
+}
+
+func (s *Stats) incErrors() {
+	s.errors.Add(1)
+	if s.m != nil {
+		s.m.errors.Inc()
+	}
+}
+
+func (s *Stats) incDeadLettered() {
+	s.deadLettered.Add(1)
+	if s.m != nil {
+		s.m.deadLettered.Inc()
+	}
+}
+
+func (s *Stats) incRedelivered() {
+	s.redelivered.Add(1)
+	if s.m != nil {
+		s.m.redelivered.Inc()
+	}
 }
 
 // StatsSnapshot is a copy of the counters.

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -26,6 +29,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	history := fs.Duration("history-max-age", 30*24*time.Hour, "how long the raw history (the replay source) is kept")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "console", "log format: console or json")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics, /healthz and /readyz on HOST:PORT (off when empty)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -75,8 +79,43 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := app.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var stages atomic.Pointer[[]*pipeline.Stage]
+	if *metricsAddr != "" {
+		cfg.Obs = app.NewObservability()
+		addr, err := app.ServeObservability(runCtx, *metricsAddr, cfg.Obs, func() error {
+			if !nc.IsConnected() {
+				return fmt.Errorf("NATS %s", nc.Status())
+			}
+			sts := stages.Load()
+			if sts == nil {
+				return errors.New("stages starting")
+			}
+			for _, st := range *sts {
+				select {
+				case <-st.Ready():
+				default:
+					return fmt.Errorf("stage %s starting", st.Name())
+				}
+			}
+			if runCtx.Err() != nil {
+				return errors.New("shutting down")
+			}
+			return nil
+		})
+		if err != nil {
+			nc.Close()
+			if stopServer != nil {
+				stopServer()
+			}
+			return fmt.Errorf("--metrics %s: %w", *metricsAddr, err)
+		}
+		log.Info("serving metrics", zap.String("addr", addr.String()))
+	}
 	log.Info("running stages", zap.Strings("stages", names), zap.Int("workers", *workers))
-	_, errc := app.RunStages(ctx, js, names, cfg, log)
+	sts, errc := app.RunStages(runCtx, js, names, cfg, log)
+	stages.Store(&sts)
 	runErr := <-errc
 	// Shutdown order: stages drained (RunStages returned), then the
 	// connection, then the embedded server.

@@ -30,6 +30,8 @@ type Config struct {
 	Workers int
 	// Dedupe configures the dedupe stage's state.
 	Dedupe DedupeConfig
+	// Obs, when set, receives the stages' metrics.
+	Obs *Observability
 	// Stage tweaks every stage's runtime config after defaults (tests).
 	Stage func(*pipeline.StageConfig)
 }
@@ -96,6 +98,8 @@ func NewStage(ctx context.Context, js jetstream.JetStream, name string, cfg Conf
 	sc := pipeline.ForStage(cfg.Names, name)
 	sc.Workers = cfg.Workers
 	sc.Output = Output(name, cfg.Names)
+	sc.Metrics = cfg.Obs.runtime()
+	sc.Observe = cfg.Obs.observer(name)
 	if cfg.Stage != nil {
 		cfg.Stage(&sc)
 	}
