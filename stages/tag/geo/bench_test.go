@@ -123,6 +123,7 @@ func BenchmarkExplain(b *testing.B) {
 func BenchmarkLoad(b *testing.B) {
 	b.ReportAllocs()
 	var live uint64
+	c0 := cpuNanos()
 	for i := 0; i < b.N; i++ {
 		g, err := geo.Load()
 		if err != nil {
@@ -143,4 +144,5 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(live)/(1<<20), "live-MB")
+	b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
 }

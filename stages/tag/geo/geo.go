@@ -115,12 +115,17 @@ func load(data, overrides string) (*Gazetteer, error) {
 	var m49Parent = map[string]string{}
 	var capitals [][]string
 	var rawCities []string
-	for ln, line := range splitLines(data) {
+	var buf [12]string
+	ln := 0
+	for rest := data; rest != ""; {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		ln++
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		f := strings.Split(line, "\t")
-		bad := func() error { return fmt.Errorf("%w: line %d: %q", ErrData, ln+1, line) }
+		f := splitTabs(line, buf[:0])
+		bad := func() error { return fmt.Errorf("%w: line %d: %q", ErrData, ln, line) }
 		switch f[0] {
 		case "R":
 			if len(f) != 5 {
@@ -252,7 +257,7 @@ func load(data, overrides string) (*Gazetteer, error) {
 
 	// Cities.
 	for _, line := range rawCities {
-		f := strings.Split(line, "\t")
+		f := splitTabs(line, buf[:0])
 		i, ok := g.byCC[f[2]]
 		if !ok {
 			return nil, fmt.Errorf("%w: city %q in unknown country", ErrData, line)
@@ -430,7 +435,18 @@ func (g *Gazetteer) Rollup(code string) []string {
 	return append([]string(nil), g.countries[i].chain...)
 }
 
-func splitLines(s string) []string { return strings.Split(s, "\n") }
+// splitTabs splits a line at tabs into dst, without allocating when dst
+// has room.
+func splitTabs(line string, dst []string) []string {
+	for {
+		k := strings.IndexByte(line, '\t')
+		if k < 0 {
+			return append(dst, line)
+		}
+		dst = append(dst, line[:k])
+		line = line[k+1:]
+	}
+}
 
 func splitList(s string) []string {
 	if s == "" {
