@@ -223,6 +223,7 @@ func TestTagDisambiguation(t *testing.T) {
 		{"washington person", proto.Story{BodyText: "LONDON (AP) — Denzel Washington opened the festival."}, []string{"GB"}, []string{"US"}, "GB"},
 		{"organisation", proto.Story{BodyText: "MOSCOW (AP) — The Shanghai Cooperation Organization met."}, []string{"RU"}, []string{"CN"}, "RU"},
 		{"moscow idaho", proto.Story{BodyText: "BOISE, Idaho (AP) — Police in Moscow, Idaho, made an arrest."}, []string{"US"}, []string{"RU"}, "US"},
+		{"unknown located falls back to the dateline", proto.Story{Located: "UNITED NATIONS", BodyText: "NAIROBI, Kenya (AP) — Talks began."}, []string{"KE"}, nil, "KE"},
 		{"located field wins", proto.Story{Located: "SAMARKAND, Uzbekistan", BodyText: "Leaders met."}, []string{"UZ"}, nil, "UZ"},
 		{"all caps headline", proto.Story{Headline: "TURKEY AND SYRIA HIT BY QUAKE", BodyText: "ISTANBUL (AP) — A quake struck."}, []string{"TR", "SY"}, nil, "TR"},
 		{"jersey city is not jersey", proto.Story{BodyText: "NEWARK, N.J. (AP) — Police in Jersey City made an arrest."}, []string{"US"}, []string{"JE"}, "US"},
@@ -372,6 +373,16 @@ func TestExplain(t *testing.T) {
 	}
 	if ex[0].Place.Code != "US" || ex[0].Evidence[0].Rule != "dateline:standalone" || ex[0].Evidence[0].Text != "ATLANTA" {
 		t.Errorf("first explained place = %+v", ex[0])
+	}
+	// The located field is evidence in its own field.
+	ls := &proto.Story{Located: " CORNING, N.Y.", BodyText: "CORNING, N.Y. (AP) — The museum reopened."}
+	lex := p.Explain(ls)
+	if len(lex) == 0 || lex[0].Place.Code != "US" || len(lex[0].Evidence) == 0 {
+		t.Fatalf("Explain(located) = %+v", lex)
+	}
+	e := lex[0].Evidence[0]
+	if e.Field != geo.FieldLocated || e.Rule != "located:qualified-city" || ls.Located[e.Start:e.End] != e.Text || e.Text != "CORNING, N.Y." {
+		t.Errorf("located evidence = %+v", e)
 	}
 }
 

@@ -80,8 +80,10 @@ type scratch struct {
 	tallies []tally
 	persons []int32     // patterns rejected as part of a person's name
 	lower   []lowerSeen // cache of commonNoun answers
-	regions []regionScore
-	rels    []int32
+
+	fromLocated bool // the dateline came from the located field
+	regions     []regionScore
+	rels        []int32
 }
 
 type lowerSeen struct {
@@ -163,12 +165,10 @@ func (p *Parser) Explain(s *proto.Story) []Explained {
 	}
 	if loc >= 0 {
 		src := FieldLocated
-		e := Evidence{Field: src, Text: d.Text, Start: d.Start, End: d.End, Rule: "dateline:" + d.Rule}
-		if s.Located == "" {
+		e := Evidence{Field: src, Text: d.Text, Start: d.Start, End: d.End, Rule: "located:" + d.Rule}
+		if !sc.fromLocated {
 			e.Field = FieldBody
 			e.Rule = "dateline:" + d.Rule
-		} else {
-			e.Rule = "located:" + d.Rule
 		}
 		i := idx[proto.SchemeCountry+"/"+p.g.countries[loc].code]
 		out[i].Evidence = append(out[i].Evidence, e)
@@ -224,12 +224,18 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 	loc := int32(-1)
 	var d Dateline
 	var ok bool
+	located := s.Located != "" // d comes from the located field
 	bodyStart := 0
 	if s.Located != "" {
 		d, ok = g.ParseLocated(s.Located)
-		// Skip a dateline in the body that repeats the located field.
+		// Skip a dateline in the body that repeats the located field; use
+		// it when the located field names no known place.
 		if bd, bok := g.ParseDateline(s.BodyText); bok {
 			bodyStart = bd.BodyStart
+			if !ok || d.Country == "" {
+				d, ok = bd, true
+				located = false
+			}
 		}
 	} else {
 		d, ok = g.ParseDateline(s.BodyText)
@@ -240,6 +246,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 	if ok && d.Country != "" {
 		loc = g.byCC[d.Country]
 	}
+	sc.fromLocated = located
 
 	// 2. Mentions.
 	p.collect(s.Headline, 0, fHeadline, sc)
