@@ -194,6 +194,13 @@ func load(data, overrides string) (*Gazetteer, error) {
 	if len(g.countries) < 200 || len(g.regions) < 20 {
 		return nil, fmt.Errorf("%w: only %d countries and %d regions", ErrData, len(g.countries), len(g.regions))
 	}
+	for name, codes := range ov.ambiguous {
+		for _, code := range codes {
+			if _, ok := g.byCC[code]; !ok {
+				return nil, fmt.Errorf("%w: ambiguous %q names unknown country %q", ErrOverrides, name, code)
+			}
+		}
+	}
 	for cc, p := range ov.m49 {
 		if _, ok := g.byCC[cc]; !ok {
 			return nil, fmt.Errorf("%w: m49 entry for unknown country %s", ErrOverrides, cc)

@@ -1,7 +1,6 @@
 package geo_test
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -414,17 +413,6 @@ func TestConcurrentTag(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-}
-
-func TestOverridesNeedReviewComments(t *testing.T) {
-	// The embedded overrides load (each entry has its comment); the rule
-	// itself is exercised through the exported error.
-	if _, err := geo.Load(); err != nil {
-		t.Fatal(err)
-	}
-	if !errors.Is(fmt.Errorf("wrap: %w", geo.ErrOverrides), geo.ErrOverrides) {
-		t.Fatal("ErrOverrides does not wrap")
 	}
 }
 
