@@ -1,6 +1,7 @@
 package topic
 
 import (
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -96,26 +97,49 @@ func tokenize(dst []token, s string, maxExact int) []token {
 		}
 		pendStop = false
 		start := i
-		var upper uint8
-		for i < len(s) {
-			cl := asciiClass[s[i]]
-			if cl-clsLower > clsUpper-clsLower { // not a letter or digit (unsigned wrap)
+		var (
+			t        token
+			h        = uint64(hashSeed)
+			hasUpper bool
+			tail     bool // the word reaches into the last seven bytes
+		)
+		// Scan and hash eight bytes at a time (chunks as in hashSpan).
+		for {
+			if i+8 > len(s) {
+				tail = true
 				break
 			}
-			upper |= cl
-			i++
+			x := load8(s, i)
+			n, up := alnumPrefix(x)
+			hasUpper = hasUpper || up
+			if n == 8 {
+				h = mixChunk(h, x|0x2020202020202020)
+				i += 8
+				continue
+			}
+			if n > 0 {
+				h = mixChunk(h, (x|0x2020202020202020)&(1<<(8*n)-1))
+			}
+			i += n
+			break
 		}
-		var t token
+		if tail {
+			for i < len(s) && asciiClass[s[i]]-clsLower <= clsUpper-clsLower {
+				hasUpper = hasUpper || asciiClass[s[i]] == clsUpper
+				i++
+			}
+			t.lower = hashSpan(s, start, i, 0x2020202020202020)
+		} else {
+			t.lower = finishHash(h, i-start)
+		}
+		if hasUpper && i-start <= maxExact {
+			t.hasUpper, t.exact = true, hashSpan(s, start, i, 0)
+		}
 		if i < len(s) && (s[i] >= utf8.RuneSelf || (s[i] == '.' && i > start && i+1 < len(s) && isASCIILetter(s[i+1]) && isASCIILetter(s[i-1]))) {
 			var dotted bool
 			t, i, dotted = slowWord(s, start)
 			if dotted && i < len(s) && s[i] == '.' {
 				i++ // the abbreviation's own dot: not a sentence end
-			}
-		} else {
-			t = token{lower: hashSpan(s, start, i, 0x2020202020202020)}
-			if upper&clsUpper != 0 && i-start <= maxExact {
-				t.hasUpper, t.exact = true, hashSpan(s, start, i, 0)
 			}
 		}
 		dst = append(dst, t)
@@ -224,6 +248,28 @@ func hashSpan(s string, start, end int, or uint64) uint64 {
 		h = mixChunk(h, x|(or>>(8*(8-k))))
 	}
 	return finishHash(h, n)
+}
+
+// SWAR constants: one bit or value per byte lane.
+const (
+	lanesLow  = 0x0101010101010101
+	lanesHigh = 0x8080808080808080
+	lanes7F   = 0x7f7f7f7f7f7f7f7f
+)
+
+// alnumPrefix returns how many of the eight bytes of x (first byte in the
+// low lane) are ASCII letters or digits before the first that is not, and
+// whether any of those bytes is an upper-case letter.
+func alnumPrefix(x uint64) (int, bool) {
+	x7 := x & lanes7F // no carries between lanes below
+	l := x7 | 0x2020202020202020
+	letter := (l + (0x80-'a')*lanesLow) &^ (l + (0x80-'z'-1)*lanesLow)
+	digit := (x7 + (0x80-'0')*lanesLow) &^ (x7 + (0x80-'9'-1)*lanesLow)
+	upper := (x7 + (0x80-'A')*lanesLow) &^ (x7 + (0x80-'Z'-1)*lanesLow)
+	word := (letter | digit) &^ x & lanesHigh // ASCII only
+	n := uint(bits.TrailingZeros64(^word&lanesHigh)) / 8
+	prefix := ^uint64(0) >> (64 - 8*n) // the low n lanes; 0 when n == 0
+	return int(n), upper&lanesHigh&prefix != 0
 }
 
 func load8(s string, j int) uint64 {
