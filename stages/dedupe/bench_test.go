@@ -233,3 +233,30 @@ func BenchmarkDecideFresh(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFingerprint measures normalisation and fingerprint of a
+// 2.2 KB story.
+func BenchmarkFingerprint(b *testing.B) {
+	s := newSynth(9).story(1, benchBase)
+	b.SetBytes(int64(len(s.BodyText)))
+	c0 := cpuNow()
+	for i := 0; i < b.N; i++ {
+		dedupe.FingerprintOf(s.Headline, s.BodyText)
+	}
+	b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkRecord adds the MinHash signature to BenchmarkFingerprint.
+func BenchmarkRecord(b *testing.B) {
+	s := newSynth(9).story(1, benchBase)
+	d, err := dedupe.New(dedupe.Config{}, dedupe.NewMemoryStore(0, nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(s.BodyText)))
+	c0 := cpuNow()
+	for i := 0; i < b.N; i++ {
+		d.Record(s)
+	}
+	b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/op")
+}

@@ -23,6 +23,16 @@ func mix64(x uint64) uint64 {
 	return x
 }
 
+// hashWord hashes a word of n <= 8 bytes held little-endian in w; it
+// equals hashBytes of the same bytes.
+func hashWord(w uint64, n int) uint64 {
+	h := uint64(n) * mulA
+	if n == 8 {
+		return mix64(mix64(h^w) ^ mulB)
+	}
+	return mix64(h ^ w ^ mulB)
+}
+
 // hashBytes hashes a word, 8 bytes at a time.
 func hashBytes(b []byte) uint64 {
 	h := uint64(len(b)) * mulA
@@ -64,13 +74,24 @@ func hashString(seed uint64, s string) uint64 {
 func minhash(sig []uint32, k int, ts ...*tokens) bool {
 	var hs []uint64
 	first := ts[0]
-	first.hash = first.hash[:0]
+	hs = first.hash[:0]
 	for _, t := range ts {
+		if cap(t.buf)-len(t.buf) < 8 {
+			t.buf = append(t.buf, make([]byte, 8)...)[:len(t.buf)]
+		}
 		for i := 0; i < t.n(); i++ {
-			first.hash = append(first.hash, hashBytes(t.tok(i)))
+			s, e := int(t.start[i]), int(t.end[i])
+			if e-s <= 8 {
+				// Read 8 bytes (cap has room past the end) and keep the word's.
+				w := binary.LittleEndian.Uint64(t.buf[s : s+8 : cap(t.buf)])
+				w &= ^uint64(0) >> (64 - 8*uint(e-s))
+				hs = append(hs, hashWord(w, e-s))
+			} else {
+				hs = append(hs, hashBytes(t.buf[s:e]))
+			}
 		}
 	}
-	hs = first.hash
+	first.hash = hs
 	if len(hs) == 0 {
 		return false
 	}
