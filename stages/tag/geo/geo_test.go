@@ -209,6 +209,8 @@ func TestTagDisambiguation(t *testing.T) {
 		{"georgia country from context", proto.Story{BodyText: "MOSCOW (AP) — Russian troops in Georgia pulled back toward South Ossetia, officials in Tbilisi said."}, []string{"RU", "GE"}, []string{"US"}, "RU"},
 		{"jordan the player", proto.Story{BodyText: "CHICAGO (AP) — Michael Jordan scored 40. Jordan also had 9 assists."}, []string{"US"}, []string{"JO"}, "US"},
 		{"jordan the country", proto.Story{BodyText: "BEIRUT (AP) — Refugees fled to Jordan on Monday."}, []string{"LB", "JO"}, nil, "LB"},
+		{"name with an age is a person", proto.Story{BodyText: "CHICAGO (AP) — Jordan, 23, was arrested. Police said Jordan had a gun."}, []string{"US"}, []string{"JO"}, "US"},
+		{"weak name alone is the country", proto.Story{Headline: "Chad closes border", BodyText: "Chad has closed its border, officials said."}, []string{"TD"}, nil, ""},
 		{"chad first name", proto.Story{BodyText: "DENVER (AP) — Chad Smith, the drummer, said Tuesday he would retire."}, []string{"US"}, []string{"TD"}, "US"},
 		{"turkey the bird", proto.Story{Headline: "Turkey prices soar", BodyText: "CHICAGO (AP) — The price of a turkey rose 20 percent before Thanksgiving."}, []string{"US"}, nil, "US"},
 		{"turkey the country", proto.Story{BodyText: "BERLIN (AP) — Germany and Turkey agreed on Tuesday to work together."}, []string{"DE", "TR"}, nil, "DE"},

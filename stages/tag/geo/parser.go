@@ -333,12 +333,19 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Dateline) {
 			rule = contextRule[pt.kind]
 		}
 		if pt.weak && support == 0 {
-			if !cued(text, int(h.start), int(h.end)) || (containsIdx(sc.persons, h.pat) && h.start == sentenceStart(text, int(h.start))) {
-				h.cc = -1
-				h.rule = "weak-unsupported"
-				continue
+			// Once a name has been a person's in this story, only a cue
+			// in mid-sentence makes it a place again ("Michael Jordan ...
+			// Jordan added eight rebounds" but "... flew to Jordan").
+			if containsIdx(sc.persons, h.pat) {
+				if !cued(text, int(h.start), int(h.end)) || sentenceStart(text, int(h.start)) >= 0 {
+					h.cc = -1
+					h.rule = "weak-person"
+					continue
+				}
+				rule = cueRule[pt.kind]
+			} else if cued(text, int(h.start), int(h.end)) {
+				rule = cueRule[pt.kind]
 			}
-			rule = cueRule[pt.kind]
 		}
 		h.cc = cc
 		h.rule = rule
@@ -616,6 +623,16 @@ var okNeighbour = map[string]bool{
 // to another capitalised word that makes it part of a person's or an
 // organisation's name ("Michael Jordan", "Paris Hilton").
 func personAdjacent(text string, start, end int) bool {
+	// "Jordan, 23, was arrested": a name followed by an age.
+	if end+3 < len(text) && text[end] == ',' && text[end+1] == ' ' && '0' <= text[end+2] && text[end+2] <= '9' {
+		k := end + 2
+		for k < len(text) && '0' <= text[k] && text[k] <= '9' {
+			k++
+		}
+		if k-end-2 <= 3 && k < len(text) && text[k] == ',' {
+			return true
+		}
+	}
 	if end+1 < len(text) && text[end] == ' ' {
 		w := nextWord(text[end+1:])
 		if w != "" && startsUpper(w) && !okNeighbour[w] {
