@@ -331,6 +331,16 @@ func TestTagOrderAndRollups(t *testing.T) {
 	}
 }
 
+func TestNilStory(t *testing.T) {
+	p := geo.New(loadGazetteer(t))
+	if got := p.Tag(nil); got != nil {
+		t.Errorf("Tag(nil) = %v", got)
+	}
+	if got := p.Explain(nil); got != nil {
+		t.Errorf("Explain(nil) = %v", got)
+	}
+}
+
 func TestExplain(t *testing.T) {
 	p := geo.New(loadGazetteer(t))
 	s := &proto.Story{

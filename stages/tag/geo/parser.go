@@ -144,6 +144,9 @@ type acHit struct {
 // Deterministic order: located first, then by relevance descending, then
 // code.
 func (p *Parser) Tag(s *proto.Story) []*proto.Place {
+	if s == nil {
+		return nil
+	}
 	sc := p.pool.Get().(*scratch)
 	defer p.pool.Put(sc)
 	loc, _ := p.analyze(s, sc)
@@ -154,6 +157,9 @@ func (p *Parser) Tag(s *proto.Story) []*proto.Place {
 // text, its byte offsets, the field (located, headline or body) and the
 // rule that fired.
 func (p *Parser) Explain(s *proto.Story) []Explained {
+	if s == nil {
+		return nil
+	}
 	sc := &scratch{}
 	loc, d := p.analyze(s, sc)
 	places := p.places(sc, loc)
