@@ -235,6 +235,7 @@ func TestTagDisambiguation(t *testing.T) {
 		{"stadium not a country", proto.Story{BodyText: "LONDON (AP) — Arsenal won at the Emirates Stadium."}, []string{"GB"}, []string{"AE"}, "GB"},
 		{"same-name city by context", proto.Story{BodyText: "MADRID (AP) — Spain sweltered; Cordoba reached 44C."}, []string{"ES"}, []string{"AR"}, "ES"},
 		{"no dateline", proto.Story{Headline: "Kenya and Uganda sign deal", BodyText: "Officials from both countries met on Monday."}, []string{"KE", "UG"}, nil, ""},
+		{"food and idioms", proto.Story{BodyText: "DENVER (AP) — The diner served French toast, Brussels sprouts and Greek yogurt; a German shepherd slept by the door."}, []string{"US"}, []string{"FR", "BE", "GR", "DE"}, "US"},
 		{"no places", proto.Story{BodyText: "The committee met on Tuesday and adjourned."}, nil, nil, ""},
 	}
 	for _, tt := range tests {
