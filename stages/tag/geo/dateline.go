@@ -181,7 +181,7 @@ func (g *Gazetteer) resolveDateline(s string, base int) (Dateline, bool) {
 	for len(parts) > 1 && isDate(parts[len(parts)-1]) {
 		parts = parts[:len(parts)-1]
 	}
-	lead := len(t) - len(strings.TrimLeft(t, " "))
+	lead := len(t) - len(strings.TrimLeftFunc(t, unicode.IsSpace))
 	city := strings.TrimSpace(parts[0])
 	if !placeLike(city) {
 		return Dateline{}, false
