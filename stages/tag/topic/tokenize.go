@@ -110,8 +110,7 @@ func tokenize(dst []token, s string, maxExact int) []token {
 				break
 			}
 			x := load8(s, i)
-			n, up := alnumPrefix(x)
-			hasUpper = hasUpper || up
+			n := alnumPrefix(x)
 			if n == 8 {
 				h = mixChunk(h, x|0x2020202020202020)
 				i += 8
@@ -125,15 +124,24 @@ func tokenize(dst []token, s string, maxExact int) []token {
 		}
 		if tail {
 			for i < len(s) && asciiClass[s[i]]-clsLower <= clsUpper-clsLower {
-				hasUpper = hasUpper || asciiClass[s[i]] == clsUpper
 				i++
 			}
 			t.lower = hashSpan(s, start, i, 0x2020202020202020)
 		} else {
 			t.lower = finishHash(h, i-start)
 		}
-		if hasUpper && i-start <= maxExact {
-			t.hasUpper, t.exact = true, hashSpan(s, start, i, 0)
+		// Only short words can be case-sensitive lexicon entries (acronyms).
+		if n := i - start; n <= maxExact {
+			if n <= 8 && start+8 <= len(s) {
+				hasUpper = upperIn(load8(s, start), n)
+			} else {
+				for j := start; j < i; j++ {
+					hasUpper = hasUpper || asciiClass[s[j]] == clsUpper
+				}
+			}
+			if hasUpper {
+				t.hasUpper, t.exact = true, hashSpan(s, start, i, 0)
+			}
 		}
 		if i < len(s) && (s[i] >= utf8.RuneSelf || (s[i] == '.' && i > start && i+1 < len(s) && isASCIILetter(s[i+1]) && isASCIILetter(s[i-1]))) {
 			var dotted bool
@@ -258,18 +266,21 @@ const (
 )
 
 // alnumPrefix returns how many of the eight bytes of x (first byte in the
-// low lane) are ASCII letters or digits before the first that is not, and
-// whether any of those bytes is an upper-case letter.
-func alnumPrefix(x uint64) (int, bool) {
+// low lane) are ASCII letters or digits before the first that is not.
+func alnumPrefix(x uint64) int {
 	x7 := x & lanes7F // no carries between lanes below
 	l := x7 | 0x2020202020202020
 	letter := (l + (0x80-'a')*lanesLow) &^ (l + (0x80-'z'-1)*lanesLow)
 	digit := (x7 + (0x80-'0')*lanesLow) &^ (x7 + (0x80-'9'-1)*lanesLow)
-	upper := (x7 + (0x80-'A')*lanesLow) &^ (x7 + (0x80-'Z'-1)*lanesLow)
 	word := (letter | digit) &^ x & lanesHigh // ASCII only
-	n := uint(bits.TrailingZeros64(^word&lanesHigh)) / 8
-	prefix := ^uint64(0) >> (64 - 8*n) // the low n lanes; 0 when n == 0
-	return int(n), upper&lanesHigh&prefix != 0
+	return bits.TrailingZeros64(^word&lanesHigh) >> 3
+}
+
+// upperIn reports whether any of the low n bytes of x is an ASCII capital.
+func upperIn(x uint64, n int) bool {
+	x7 := x & lanes7F
+	upper := (x7 + (0x80-'A')*lanesLow) &^ (x7 + (0x80-'Z'-1)*lanesLow) & lanesHigh
+	return upper&(^uint64(0)>>(64-8*uint(n))) != 0
 }
 
 func load8(s string, j int) uint64 {
