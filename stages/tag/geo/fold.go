@@ -7,8 +7,8 @@ import (
 )
 
 // fold is the lookup key of a name: lower case, diacritics removed, curly
-// apostrophes straightened, periods dropped, "saint"/"st" unified and runs of
-// spaces collapsed. "ST. LOUIS", "Saint Louis" and "St Louis" share a key.
+// apostrophes straightened, periods dropped, hyphens read as spaces,
+// "saint"/"st" unified and runs of spaces collapsed. "ST. LOUIS", "Saint Louis" and "St Louis" share a key.
 func fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -19,7 +19,7 @@ func fold(s string) string {
 			continue
 		case r == '\u2019' || r == '\u2018' || r == '`' || r == '\u02bb' || r == '\u02bc':
 			r = '\''
-		case r == ' ' || r == '\t' || r == '\n' || r == '\u00a0':
+		case r == ' ' || r == '\t' || r == '\n' || r == '\u00a0' || r == '-':
 			if !space {
 				b.WriteByte(' ')
 			}
