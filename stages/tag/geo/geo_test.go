@@ -341,6 +341,24 @@ func TestTagOrderAndRollups(t *testing.T) {
 	}
 }
 
+func TestRejected(t *testing.T) {
+	p := geo.New(loadGazetteer(t))
+	s := &proto.Story{BodyText: "CHICAGO (AP) — Michael Jordan scored 41. Jordan added eight rebounds."}
+	rej := p.Rejected(s)
+	if len(rej) != 2 {
+		t.Fatalf("Rejected = %+v, want two rejections", rej)
+	}
+	for i, want := range []string{"person", "weak-person"} {
+		e := rej[i]
+		if e.Rule != want || e.Text != "Jordan" || s.BodyText[e.Start:e.End] != e.Text || e.Field != geo.FieldBody {
+			t.Errorf("rejection %d = %+v, want Jordan/%s", i, e, want)
+		}
+	}
+	if got := p.Rejected(nil); got != nil {
+		t.Errorf("Rejected(nil) = %v", got)
+	}
+}
+
 func TestNilStory(t *testing.T) {
 	p := geo.New(loadGazetteer(t))
 	if got := p.Tag(nil); got != nil {

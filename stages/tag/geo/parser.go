@@ -209,6 +209,27 @@ func (p *Parser) Explain(s *proto.Story) []Explained {
 	return out
 }
 
+// Rejected returns the place names found in a story that were not taken as
+// places, with the rule that rejected them ("person", "weak-person",
+// "common-noun", "language"), for a --explain output that shows why a
+// country is missing. Blocked phrases (organisations, seas) are not listed.
+func (p *Parser) Rejected(s *proto.Story) []Evidence {
+	if s == nil {
+		return nil
+	}
+	sc := &scratch{}
+	p.analyze(s, sc)
+	var out []Evidence
+	for _, h := range sc.hits {
+		if h.cc >= 0 {
+			continue
+		}
+		text := p.fieldText(s, h.field)
+		out = append(out, Evidence{Field: h.field.String(), Text: text[h.start:h.end], Start: int(h.start), End: int(h.end), Rule: h.rule})
+	}
+	return out
+}
+
 func containsStr(xs []string, x string) bool {
 	for _, y := range xs {
 		if y == x {
