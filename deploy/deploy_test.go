@@ -40,6 +40,9 @@ const (
 	readyPath   = "/readyz"
 	// clusterReplicas is the stream replica count on the three-node cluster.
 	clusterReplicas = "3"
+	// minMaxPayload is the embedded server's max_payload (pipeline.ServerConfig):
+	// oversize raw stories are stored and dead-lettered by ingest, not refused.
+	minMaxPayload = 8 << 20
 	// templateAnnotation marks a Secret whose data are placeholders.
 	templateAnnotation = "wirestream.io/template"
 )
@@ -810,6 +813,9 @@ func TestHelmValues(t *testing.T) {
 			t.Errorf("%s: %s = %q, want %s", v, dotted(c.path), got, c.want)
 		}
 	}
+	if mp := str(get(v.v, "config", "merge", "max_payload")); !strings.Contains(strings.ReplaceAll(mp, " ", ""), "<<8MB>>") {
+		t.Errorf("%s: config.merge.max_payload %q, want << 8MB >> (as the embedded server)", v, mp)
+	}
 	if str(get(v.v, "config", "jetstream", "fileStore", "pvc", "size")) == "" {
 		t.Errorf("%s: config.jetstream.fileStore.pvc.size is not set", v)
 	}
@@ -910,14 +916,23 @@ func TestComposeNATSCluster(t *testing.T) {
 	clusterNames := map[string]bool{}
 	for _, s := range nats {
 		where := composeFile + ": service " + s.name
-		// Parse the command line with nats-server's own flag parser.
+		// Parse the command line with nats-server's own flag parser, and the
+		// config file it names from its bind mount.
+		args, err := hostConfigPaths(s)
+		if err != nil {
+			t.Errorf("%s: %v", where, err)
+			continue
+		}
 		fset := flag.NewFlagSet("nats-server", flag.ContinueOnError)
 		fset.SetOutput(io.Discard)
 		noop := func() {}
-		opts, err := server.ConfigureOptions(fset, s.command, noop, noop, noop)
+		opts, err := server.ConfigureOptions(fset, args, noop, noop, noop)
 		if err != nil {
 			t.Errorf("%s: nats-server rejects the command %q: %v", where, s.command, err)
 			continue
+		}
+		if opts.MaxPayload < minMaxPayload {
+			t.Errorf("%s: max_payload %d, want at least %d (as the embedded server)", where, opts.MaxPayload, minMaxPayload)
 		}
 		if !opts.JetStream {
 			t.Errorf("%s: JetStream is not enabled (--jetstream)", where)
@@ -957,6 +972,44 @@ func TestComposeNATSCluster(t *testing.T) {
 	if len(clusterNames) != 1 {
 		t.Errorf("%s: cluster names %v, want one", composeFile, keysOf(clusterNames))
 	}
+}
+
+// hostConfigPaths returns a NATS service's command with the path of a
+// --config file replaced by the host file bind-mounted there.
+func hostConfigPaths(s service) ([]string, error) {
+	args := slices.Clone(s.command)
+	for i := 0; i < len(args); i++ {
+		name := strings.TrimLeft(args[i], "-")
+		var p string
+		switch {
+		case name == "c" || name == "config":
+			if i+1 >= len(args) {
+				return nil, fmt.Errorf("%s without a file", args[i])
+			}
+			i++
+			p = args[i]
+		case strings.HasPrefix(name, "c=") || strings.HasPrefix(name, "config="):
+			_, p, _ = strings.Cut(args[i], "=")
+		default:
+			continue
+		}
+		host := ""
+		for _, v := range list(s.raw["volumes"]) {
+			parts := strings.Split(str(v), ":")
+			if len(parts) >= 2 && parts[1] == p && (strings.HasPrefix(parts[0], ".") || strings.HasPrefix(parts[0], "/")) {
+				host = filepath.Join("compose", parts[0])
+			}
+		}
+		if host == "" {
+			return nil, fmt.Errorf("config file %s is not bind-mounted from a file next to %s", p, composeFile)
+		}
+		if strings.HasSuffix(args[i], "="+p) {
+			args[i] = strings.TrimSuffix(args[i], p) + host
+		} else {
+			args[i] = host
+		}
+	}
+	return args, nil
 }
 
 // storeOnVolume reports whether dir is at or under a mount of a named volume.
