@@ -23,7 +23,7 @@ type Evidence struct {
 	Field      string // FieldLocated, FieldHeadline or FieldBody
 	Text       string // the matched text
 	Start, End int    // byte offsets of Text in the field
-	Rule       string // the rule that fired, e.g. "dateline:qualified-city", "name", "demonym", "weak+cue", "rollup:UZ"
+	Rule       string // the rule that fired, e.g. "dateline:qualified-city", "name", "demonym", "name+cue", "rollup:UZ"
 }
 
 // Explained is a place with the evidence for it.
@@ -75,7 +75,7 @@ type tally struct {
 }
 
 type scratch struct {
-	raw     []acHit
+	raw     []match
 	hits    []hit
 	tallies []tally
 	persons []int32     // patterns rejected as part of a person's name
@@ -133,7 +133,7 @@ type regionScore struct {
 	located bool
 }
 
-type acHit struct {
+type match struct {
 	start, end int32
 	word       int32
 }
@@ -453,7 +453,7 @@ func (p *Parser) collect(text string, from int, f field, sc *scratch) {
 			e++
 		}
 		chosen := int32(-1)
-		var cr acHit
+		var cr match
 		for q := e; q >= k; q-- {
 			cand := sc.raw[q]
 			if !boundary(text, int(cand.start), int(cand.end)) {

@@ -151,7 +151,7 @@ func (m *matcher) step(s int32, c uint8) int32 {
 // start in text[from:], in order of start position. Every pattern starts
 // with a capital letter (or a non-ASCII letter), so only such word starts
 // are tried.
-func (m *matcher) scanInto(text string, from int, out []acHit) []acHit {
+func (m *matcher) scanInto(text string, from int, out []match) []match {
 	prevWord := false
 	if from > 0 {
 		prevWord = endsInWord(text[:from])
@@ -180,7 +180,7 @@ func (m *matcher) scanInto(text string, from int, out []acHit) []acHit {
 	return out
 }
 
-func (m *matcher) walk(text string, i int, out []acHit) []acHit {
+func (m *matcher) walk(text string, i int, out []match) []match {
 	s := int32(0)
 	for j := i; j < len(text); j++ {
 		c := m.class[text[j]]
@@ -192,7 +192,7 @@ func (m *matcher) walk(text string, i int, out []acHit) []acHit {
 			break
 		}
 		if w := m.out[s]; w >= 0 {
-			out = append(out, acHit{start: int32(i), end: int32(j + 1), word: w})
+			out = append(out, match{start: int32(i), end: int32(j + 1), word: w})
 		}
 	}
 	return out
