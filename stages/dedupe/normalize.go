@@ -109,19 +109,24 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 			i++
 			if m >= '0' { // a run of ASCII letters and digits
 				t.open(&inTok, depth, group)
-				buf := append(t.buf, m)
-				for i < len(text) {
-					c = text[i]
-					if c >= utf8.RuneSelf {
+				// Find the run, copy it in one go, lower-case only if needed.
+				j, upper := i, c-'A' < 26
+				for j < len(text) {
+					c = text[j]
+					if c >= utf8.RuneSelf || asciiClass[c] < '0' {
 						break
 					}
-					if m = asciiClass[c]; m < '0' {
-						break
-					}
-					buf = append(buf, m)
-					i++
+					upper = upper || c-'A' < 26
+					j++
 				}
-				t.buf = buf
+				n := len(t.buf)
+				t.buf = append(t.buf, text[i-1:j]...)
+				if upper {
+					for k, b := range t.buf[n:] {
+						t.buf[n+k] = asciiClass[b]
+					}
+				}
+				i = j
 				continue
 			}
 			switch m {
