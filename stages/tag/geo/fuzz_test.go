@@ -33,10 +33,7 @@ func FuzzDateline(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	g, err := geo.Load()
-	if err != nil {
-		f.Fatal(err)
-	}
+	g := loadGazetteer(f)
 	p := geo.New(g)
 	f.Fuzz(func(t *testing.T, body string) {
 		d, ok := g.ParseDateline(body)

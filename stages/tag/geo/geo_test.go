@@ -438,7 +438,7 @@ func TestConcurrentTag(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for r := 0; r < 5; r++ {
+			for r := 0; r < 2; r++ {
 				for i := range stories {
 					j := (i + w) % len(stories)
 					if got := tagSummary(p.Tag(stories[j].story())); got != want[j] {
