@@ -138,6 +138,7 @@ func TestDateline(t *testing.T) {
 		{"hamilton bermuda", "HAMILTON, Bermuda (AP) — x", "HAMILTON, Bermuda", "BM", "qualified-city", true, "x"},
 		{"hamilton ontario", "HAMILTON, Ontario (AP) — x", "HAMILTON, Ontario", "CA", "qualified-city", true, "x"},
 		{"xinhua", "BEIJING, Sept. 16 (Xinhua) -- China said", "BEIJING", "CN", "standalone", true, "China"},
+		{"english exonym", "Cologne (AFP) - Police said", "Cologne", "DE", "city", true, "Police"},
 		{"no place words", "ABOARD AIR FORCE ONE (AP) — x", "", "", "", false, ""},
 		{"no dateline", "Russia said on Monday that it would", "", "", "", false, ""},
 		{"sentence with dash", "Russia said on Monday - in a statement", "", "", "", false, ""},
