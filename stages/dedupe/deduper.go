@@ -58,13 +58,16 @@ func (d *Deduper) Close() error {
 	return nil
 }
 
-// features is what Decide computes from a story once.
+// features is what Decide computes from a story, each part at most once:
+// the raw hashes always (cheap), the normalised words and fingerprint only
+// when the decision needs them (text).
 type features struct {
-	fp      Fingerprint
+	s       *proto.Story
 	raw     uint64 // raw headline and body
 	content uint64 // raw headline, body, ednote and pubstatus
+	fp      Fingerprint
 	words   int
-	h, b    *tokens
+	h, b    *tokens // nil until text
 }
 
 const (
@@ -73,23 +76,34 @@ const (
 )
 
 func (d *Deduper) features(s *proto.Story) *features {
-	f := &features{h: tokPool.Get().(*tokens), b: tokPool.Get().(*tokens)}
-	f.h.reset()
-	f.b.reset()
-	f.h.add(s.Headline, 1)
-	f.h.stripBoilerplate()
-	f.b.add(s.BodyText, 1)
-	f.b.stripBoilerplate()
-	f.words = f.h.n() + f.b.n()
-	f.fp = fingerprintOf(f.h, f.b)
+	f := &features{s: s}
 	f.raw = hashString(seedRaw, s.BodyText) ^ mix64(hashString(seedRaw+1, s.Headline))
 	f.content = f.raw ^ mix64(hashString(seedContent, s.EdNote)) ^ mix64(hashString(seedContent+1, s.PubStatus)+1)
 	return f
 }
 
+// text normalises headline and body and computes the fingerprint.
+func (f *features) text() {
+	if f.h != nil {
+		return
+	}
+	f.h, f.b = tokPool.Get().(*tokens), tokPool.Get().(*tokens)
+	f.h.reset()
+	f.b.reset()
+	f.h.add(f.s.Headline, 1)
+	f.h.stripBoilerplate()
+	f.b.add(f.s.BodyText, 1)
+	f.b.stripBoilerplate()
+	f.words = f.h.n() + f.b.n()
+	f.fp = fingerprintOf(f.h, f.b)
+}
+
 func (f *features) release() {
-	tokPool.Put(f.h)
-	tokPool.Put(f.b)
+	if f.h != nil {
+		tokPool.Put(f.h)
+		tokPool.Put(f.b)
+		f.h, f.b = nil, nil
+	}
 }
 
 // storyTime is the record time in Unix seconds: received, else versioncreated.
@@ -110,6 +124,7 @@ func (d *Deduper) Record(s *proto.Story) (*Record, bool) {
 }
 
 func (d *Deduper) record(s *proto.Story, f *features) (*Record, bool) {
+	f.text()
 	if f.words == 0 {
 		return nil, false
 	}
@@ -309,6 +324,7 @@ func (d *Deduper) firstSeen(ctx context.Context, s *proto.Story, f *features, re
 	if s.Canceled() {
 		return &proto.Dedupe{Status: proto.DedupeKill}, nil
 	}
+	f.text()
 	if f.words == 0 {
 		return &proto.Dedupe{Status: proto.DedupeNew}, nil
 	}
@@ -362,6 +378,7 @@ func (d *Deduper) getClaim(ctx context.Context, fp Fingerprint) (claim, error) {
 // the content was claimed before (by another uri, or by this story on an
 // earlier attempt) it is indexed already or covered by the claim.
 func (d *Deduper) claimUpdate(ctx context.Context, s *proto.Story, f *features) error {
+	f.text()
 	if f.words == 0 {
 		return nil
 	}
