@@ -102,6 +102,7 @@ func tokenize(dst []token, s string, maxExact int) []token {
 			h        = uint64(hashSeed)
 			hasUpper bool
 			tail     bool // the word reaches into the last seven bytes
+			short    bool // hashed by shortHash already
 		)
 		// Scan and hash eight bytes at a time (chunks as in hashSpan).
 		for {
@@ -111,6 +112,12 @@ func tokenize(dst []token, s string, maxExact int) []token {
 			}
 			x := load8(s, i)
 			n := alnumPrefix(x)
+			if n < 8 && i == start { // a word of one to seven bytes: one multiply
+				t.lower = shortHash((x|0x2020202020202020)&(1<<(8*n)-1), n)
+				i += n
+				short = true
+				break
+			}
 			if n == 8 {
 				h = mixChunk(h, x|0x2020202020202020)
 				i += 8
@@ -127,7 +134,7 @@ func tokenize(dst []token, s string, maxExact int) []token {
 				i++
 			}
 			t.lower = hashSpan(s, start, i, 0x2020202020202020)
-		} else {
+		} else if !short {
 			t.lower = finishHash(h, i-start)
 		}
 		// Only short words can be case-sensitive lexicon entries (acronyms).
@@ -216,8 +223,9 @@ loop:
 }
 
 // Word hashing: the bytes of a word are packed little-endian into 64-bit
-// chunks and mixed chunk by chunk; hashSpan (whole words) and hasher
-// (byte by byte) compute the same function.
+// chunks; a word of up to seven bytes is hashed with one multiply
+// (shortHash), a longer one chunk by chunk. hashSpan (whole words) and
+// hasher (byte by byte) compute the same function.
 const (
 	hashSeed = 0x243f6a8885a308d3
 	hashMul1 = 0x9e3779b97f4a7c15
@@ -229,6 +237,12 @@ func mixChunk(h, x uint64) uint64 {
 	return h ^ h>>29
 }
 
+// shortHash hashes a word of n < 8 bytes packed into x.
+func shortHash(x uint64, n int) uint64 {
+	h := (x ^ hashSeed ^ uint64(n)<<56) * hashMul1
+	return nonZero(h ^ h>>32)
+}
+
 func finishHash(h uint64, n int) uint64 {
 	h = (h ^ uint64(n)) * hashMul2
 	return nonZero(h ^ h>>32)
@@ -238,8 +252,19 @@ func finishHash(h uint64, n int) uint64 {
 // OR-ing every byte with the matching byte of or (0x20 in each byte
 // lower-cases letters and leaves digits unchanged).
 func hashSpan(s string, start, end int, or uint64) uint64 {
-	h := uint64(hashSeed)
 	n := end - start
+	if n < 8 {
+		var x uint64
+		if start+8 <= len(s) { // read past the word and mask: one load
+			x = load8(s, start) & (1<<(8*n) - 1)
+		} else {
+			for m := 0; m < n; m++ {
+				x |= uint64(s[start+m]) << (8 * m)
+			}
+		}
+		return shortHash(x|(or>>(8*(8-n))), n)
+	}
+	h := uint64(hashSeed)
 	j := start
 	for ; end-j >= 8; j += 8 {
 		h = mixChunk(h, load8(s, j)|or)
@@ -316,6 +341,9 @@ func (z *hasher) addRune(r rune) {
 }
 
 func (z *hasher) sum() uint64 {
+	if z.n < 8 {
+		return shortHash(z.acc, z.n)
+	}
 	h := z.h
 	if z.k > 0 {
 		h = mixChunk(h, z.acc)
