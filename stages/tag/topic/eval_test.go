@@ -75,7 +75,7 @@ func TestLabelledSet(t *testing.T) {
 	stories := readLabelled(t)
 	perTopic := map[string]int{}
 	byID := map[string]bool{}
-	all, splits := score{}, map[string]*score{"dev": {}, "holdout": {}, "holdout2": {}}
+	all, splits := score{}, map[string]*score{"dev": {}, "holdout": {}, "holdout2": {}, "holdout3": {}}
 	for _, l := range stories {
 		if byID[l.ID] {
 			t.Fatalf("duplicate id %s", l.ID)
@@ -123,7 +123,7 @@ func TestLabelledSet(t *testing.T) {
 		}
 	}
 	t.Logf("all:     n=%d top-1 %.3f top-3 coverage %.3f", all.n, all.top1Rate(), all.top3Rate())
-	for _, name := range []string{"dev", "holdout", "holdout2"} {
+	for _, name := range []string{"dev", "holdout", "holdout2", "holdout3"} {
 		s := splits[name]
 		t.Logf("%-8s n=%d top-1 %.3f top-3 coverage %.3f", name+":", s.n, s.top1Rate(), s.top3Rate())
 	}
