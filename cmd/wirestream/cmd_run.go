@@ -78,7 +78,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	cfg := app.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers}
+	cfg := app.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers, Dedupe: app.DedupeConfig{Replicas: *replicas}}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	var stages atomic.Pointer[[]*pipeline.Stage]
