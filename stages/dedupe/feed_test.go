@@ -288,3 +288,108 @@ func TestStoreFootprint(t *testing.T) {
 	t.Logf("claims: %d, key %d B, value %.1f B avg", nf, kf/nf, float64(vf)/float64(nf))
 	t.Logf("signature records: %d, %.1f B avg", lg.n, float64(lg.bytes)/float64(lg.n))
 }
+
+// TestFeedConcurrent decides the whole feed at once on two Dedupers sharing
+// one Store and one Log, 8 goroutines, in no particular order. Whatever the
+// order, each story family (a base uri and the copies made of it) has at
+// least one new decision (or kill of an unknown uri): no two stories end up
+// each other's duplicate; no duplicate or near duplicate points into another
+// family; and a family without write-thrus has exactly one new. (A family
+// with write-thrus may have two: a trimmed copy of v3 decided before v3
+// reached the index is compared with v1 only, as it would be had it arrived
+// before v3.)
+func TestFeedConcurrent(t *testing.T) {
+	lines := loadFeed(t)
+	family := map[string]string{} // uri -> base uri
+	updated := map[string]bool{}  // families with write-thrus
+	for _, l := range lines {
+		if l.Gold.Status == proto.DedupeUpdate {
+			updated[l.Base] = true
+		}
+		if l.Base != "" {
+			family[l.Story.URI] = l.Base
+		} else {
+			family[l.Story.URI] = l.Story.URI
+		}
+	}
+	for round := 0; round < 3; round++ {
+		store := dedupe.NewMemoryStore(0, nil)
+		lg := dedupe.NewMemoryLog(0)
+		var ds []*dedupe.Deduper
+		for k := 0; k < 2; k++ {
+			d, err := dedupe.New(dedupe.Config{Log: lg}, store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if err := lg.Subscribe(d); err != nil {
+				t.Fatal(err)
+			}
+			ds = append(ds, d)
+		}
+		work := make(chan int)
+		got := make([]*proto.Dedupe, len(lines))
+		var wg sync.WaitGroup
+		var failed sync.Once
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					r, err := ds[w%2].Decide(context.Background(), lines[i].Story)
+					if err != nil {
+						failed.Do(func() { t.Error(err) })
+						continue
+					}
+					got[i] = r
+				}
+			}()
+		}
+		for i := range lines {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		news, firsts := map[string]int{}, map[string]int{}
+		for i, l := range lines {
+			fam := family[l.Story.URI]
+			switch r := got[i]; {
+			case r.Status == proto.DedupeNew:
+				news[fam]++
+				firsts[fam]++
+			case r.Status == proto.DedupeKill && r.Of == "":
+				firsts[fam]++
+			case r.Status == proto.DedupeDuplicate || r.Status == proto.DedupeNearDuplicate:
+				if r.Of != "" && family[r.Of] != fam {
+					t.Errorf("round %d: %s (%s) is a %s of %s, another family", round, l.Story.URI, l.Kind, r.Status, r.Of)
+				}
+			}
+		}
+		for fam := range firsts {
+			if news[fam] > 1 && !updated[fam] {
+				t.Errorf("round %d: family %s has %d new decisions", round, fam, news[fam])
+				for i, l := range lines {
+					if family[l.Story.URI] == fam {
+						t.Logf("  %s v%s seq %d %s: gold %+v got %+v", l.Story.URI, l.Story.Version, l.Story.IngestSeq, l.Kind, l.Gold, *got[i])
+					}
+				}
+			}
+		}
+		for _, fam := range family {
+			if firsts[fam] == 0 {
+				t.Errorf("round %d: family %s has no new decision", round, fam)
+				for i, l := range lines {
+					if family[l.Story.URI] == fam {
+						t.Logf("  %s v%s seq %d %s: gold %+v got %+v", l.Story.URI, l.Story.Version, l.Story.IngestSeq, l.Kind, l.Gold, *got[i])
+					}
+				}
+			}
+		}
+		if a, b := ds[0].Indexed(), ds[1].Indexed(); a != b {
+			t.Errorf("round %d: indexes diverged: %d and %d stories", round, a, b)
+		}
+	}
+}

@@ -29,7 +29,9 @@ type Record struct {
 	// Update marks a new version of a known uri: it is indexed
 	// unconditionally and gets no near-duplicate verdict.
 	Update bool
-	// URI is carried for audit and debugging; the index does not keep it.
+	// URI is the story's uri. The index keeps a 64-bit hash of it so that
+	// versions of one uri never count as near duplicates of each other (a
+	// newer version may reach the log before the first one).
 	URI string
 }
 
@@ -115,7 +117,7 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 // index is the in-memory LSH index.
 //
 // Stories get consecutive slot numbers in apply order and their data
-// (fingerprint 16 B, Seq 8 B, one byte per MinHash value) lives in
+// (fingerprint 16 B, Seq 8 B, uri hash 8 B, one byte per MinHash value) lives in
 // generations: a new generation starts when the newest record time enters a
 // new period of window/Generations, and a generation is dropped whole once
 // the newest record time in it is older than the window (measured from the
@@ -151,7 +153,8 @@ type generation struct {
 	first   uint64 // slot number of fps[0]
 	fps     []Fingerprint
 	seqs    []uint64
-	sigs    []byte // len(fps) * bins
+	uris    []uint64 // hash of the uri: versions of one uri never match
+	sigs    []byte   // len(fps) * bins
 }
 
 func newIndex(cfg *Config) *index {
@@ -197,6 +200,7 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 		keys[b] = bandKey(rec.Sig, b, x.rows)
 	}
 	var v Verdict
+	uh := uriHash(rec.URI)
 	self := false // rec itself is indexed already: a replay
 	{
 		x.scratch = x.scratch[:0]
@@ -222,11 +226,18 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 				self = true
 				continue
 			}
-			if rec.Update {
+			if rec.Update || uh != 0 && g.uris[j]&^1 == uh {
 				continue
 			}
 			sim := similarity(x.sig8s, g.sigs[j*bins:(j+1)*bins])
 			if sim < x.threshold {
+				continue
+			}
+			if g.uris[j]&1 == 0 && !x.hasOriginal(g.uris[j]) {
+				// A later version of a uri whose first version is not an
+				// original here (it was a near duplicate or duplicate of
+				// another story, or is not applied yet): matching it could
+				// make two stories each other's near duplicate.
 				continue
 			}
 			seq := g.seqs[j]
@@ -242,6 +253,15 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 		x.insert(rec, t, keys[:x.bands])
 	}
 	return v, nil
+}
+
+// uriHash identifies a uri in the index; 0 (no uri) matches nothing. Bit 0
+// is left clear: in the index it marks originals.
+func uriHash(uri string) uint64 {
+	if uri == "" {
+		return 0
+	}
+	return hashString(0x0e1, uri)&^1 | 2
 }
 
 // isLive reports whether the 32-bit slot number of a table entry is live.
@@ -276,6 +296,7 @@ func (x *index) insert(rec *Record, t int64, keys []uint32) {
 			c := len(x.gens[n-1].fps) + len(x.gens[n-1].fps)/8
 			g.fps = make([]Fingerprint, 0, c)
 			g.seqs = make([]uint64, 0, c)
+			g.uris = make([]uint64, 0, c)
 			g.sigs = make([]byte, 0, c*len(x.sig8s))
 		}
 		x.gens = append(x.gens, g)
@@ -287,12 +308,45 @@ func (x *index) insert(rec *Record, t int64, keys []uint32) {
 	x.next++
 	g.fps = append(g.fps, rec.Fingerprint)
 	g.seqs = append(g.seqs, rec.Seq)
+	uh := uriHash(rec.URI)
+	entries := len(keys)
+	if !rec.Update && uh != 0 {
+		uh |= 1 // an original: findable by uri
+		entries++
+	}
+	g.uris = append(g.uris, uh)
 	g.sigs = append(g.sigs, x.sig8s...)
-	if (x.used+len(keys))*5 > len(x.table)*4 {
-		x.rebuild(len(keys))
+	if (x.used+entries)*5 > len(x.table)*4 {
+		x.rebuild(entries)
 	}
 	for _, k := range keys {
 		x.put(uint64(k)<<32 | uint64(slot+1))
+	}
+	if uh&1 != 0 {
+		x.put(uint64(uriKey(uh))<<32 | uint64(slot+1))
+	}
+}
+
+// uriKey is the table key under which an original is found by its uri.
+func uriKey(uh uint64) uint32 { return uint32(uh>>32) ^ 0x5bd1e995 }
+
+// hasOriginal reports whether the uri of hash uh (bit 0 ignored) has an
+// original (a record indexed as new, not as an update) in the index.
+func (x *index) hasOriginal(uh uint64) bool {
+	uh &^= 1
+	n := uint64(len(x.table))
+	key := uriKey(uh)
+	for i := home(key, n); ; i = next(i, n) {
+		e := x.table[i]
+		if e == 0 {
+			return false
+		}
+		if uint32(e>>32) != key || !x.isLive(uint32(e)-1) {
+			continue
+		}
+		if g, j := x.locate(uint32(e) - 1); g != nil && g.uris[j] == uh|1 {
+			return true
+		}
 	}
 }
 
