@@ -22,7 +22,7 @@ type Deduper struct {
 	cache *uriCache
 
 	mu      sync.Mutex
-	pending map[Fingerprint]chan Verdict
+	pending map[Fingerprint][]chan Verdict // Decides waiting for their record
 	closed  atomic.Bool
 	done    chan struct{}
 }
@@ -43,7 +43,7 @@ func New(cfg Config, store Store) (*Deduper, error) {
 		store:   store,
 		index:   newIndex(&cfg),
 		cache:   newURICache(cfg.CacheSize),
-		pending: make(map[Fingerprint]chan Verdict),
+		pending: make(map[Fingerprint][]chan Verdict),
 		done:    make(chan struct{}),
 	}, nil
 }
@@ -144,13 +144,11 @@ func (d *Deduper) Apply(rec *Record) (Verdict, error) {
 		return v, err
 	}
 	d.mu.Lock()
-	ch, ok := d.pending[rec.Fingerprint]
-	if ok {
-		delete(d.pending, rec.Fingerprint)
-	}
+	chs := d.pending[rec.Fingerprint]
+	delete(d.pending, rec.Fingerprint)
 	d.mu.Unlock()
-	if ok {
-		ch <- v
+	for _, ch := range chs {
+		ch <- v // buffered, one value each
 	}
 	return v, nil
 }
@@ -406,12 +404,21 @@ func (d *Deduper) near(ctx context.Context, rec *Record) (Verdict, error) {
 	}
 	ch := make(chan Verdict, 1)
 	d.mu.Lock()
-	d.pending[rec.Fingerprint] = ch
+	d.pending[rec.Fingerprint] = append(d.pending[rec.Fingerprint], ch)
 	d.mu.Unlock()
 	forget := func() {
 		d.mu.Lock()
-		if d.pending[rec.Fingerprint] == ch {
+		chs := d.pending[rec.Fingerprint]
+		for i, c := range chs {
+			if c == ch {
+				chs = append(chs[:i:i], chs[i+1:]...)
+				break
+			}
+		}
+		if len(chs) == 0 {
 			delete(d.pending, rec.Fingerprint)
+		} else {
+			d.pending[rec.Fingerprint] = chs
 		}
 		d.mu.Unlock()
 	}
