@@ -201,7 +201,8 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 	}
 	var v Verdict
 	uh := uriHash(rec.URI)
-	self := false // rec itself is indexed already: a replay
+	self := false   // rec itself is indexed already: a replay
+	backed := false // an update whose uri has an original (or backed update) here
 	{
 		x.scratch = x.scratch[:0]
 		for b := 0; b < x.bands; b++ {
@@ -226,18 +227,23 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 				self = true
 				continue
 			}
-			if rec.Update || uh != 0 && g.uris[j]&^1 == uh {
+			if uh != 0 && g.uris[j]&^1 == uh {
+				// Versions of one uri never match each other; an update
+				// found its uri's original (or a backed update).
+				if g.uris[j]&1 != 0 {
+					backed = true
+				}
+				continue
+			}
+			if rec.Update || g.uris[j]&1 == 0 {
+				// An unbacked update: its uri has no original here (its
+				// first version was a near duplicate or duplicate of
+				// another story, or was not applied yet); matching it could
+				// make two stories each other's near duplicate.
 				continue
 			}
 			sim := similarity(x.sig8s, g.sigs[j*bins:(j+1)*bins])
 			if sim < x.threshold {
-				continue
-			}
-			if g.uris[j]&1 == 0 && !x.hasOriginal(g.uris[j]) {
-				// A later version of a uri whose first version is not an
-				// original here (it was a near duplicate or duplicate of
-				// another story, or is not applied yet): matching it could
-				// make two stories each other's near duplicate.
 				continue
 			}
 			seq := g.seqs[j]
@@ -250,13 +256,14 @@ func (x *index) apply(rec *Record) (Verdict, error) {
 		return Verdict{}, nil
 	}
 	if !v.Near {
-		x.insert(rec, t, keys[:x.bands])
+		x.insert(rec, t, keys[:x.bands], !rec.Update || backed)
 	}
 	return v, nil
 }
 
 // uriHash identifies a uri in the index; 0 (no uri) matches nothing. Bit 0
-// is left clear: in the index it marks originals.
+// is left clear: in the index it marks stories that may be matched (originals
+// and backed updates).
 func uriHash(uri string) uint64 {
 	if uri == "" {
 		return 0
@@ -283,7 +290,8 @@ func (x *index) locate(slot uint32) (*generation, int) {
 	return g, int(full - g.first)
 }
 
-func (x *index) insert(rec *Record, t int64, keys []uint32) {
+// insert indexes rec; matchable is false for an unbacked update.
+func (x *index) insert(rec *Record, t int64, keys []uint32, matchable bool) {
 	period := t / x.genSpan
 	var g *generation
 	if n := len(x.gens); n > 0 && x.gens[n-1].period >= period {
@@ -309,44 +317,16 @@ func (x *index) insert(rec *Record, t int64, keys []uint32) {
 	g.fps = append(g.fps, rec.Fingerprint)
 	g.seqs = append(g.seqs, rec.Seq)
 	uh := uriHash(rec.URI)
-	entries := len(keys)
-	if !rec.Update && uh != 0 {
-		uh |= 1 // an original: findable by uri
-		entries++
+	if matchable {
+		uh |= 1
 	}
 	g.uris = append(g.uris, uh)
 	g.sigs = append(g.sigs, x.sig8s...)
-	if (x.used+entries)*5 > len(x.table)*4 {
-		x.rebuild(entries)
+	if (x.used+len(keys))*5 > len(x.table)*4 {
+		x.rebuild(len(keys))
 	}
 	for _, k := range keys {
 		x.put(uint64(k)<<32 | uint64(slot+1))
-	}
-	if uh&1 != 0 {
-		x.put(uint64(uriKey(uh))<<32 | uint64(slot+1))
-	}
-}
-
-// uriKey is the table key under which an original is found by its uri.
-func uriKey(uh uint64) uint32 { return uint32(uh>>32) ^ 0x5bd1e995 }
-
-// hasOriginal reports whether the uri of hash uh (bit 0 ignored) has an
-// original (a record indexed as new, not as an update) in the index.
-func (x *index) hasOriginal(uh uint64) bool {
-	uh &^= 1
-	n := uint64(len(x.table))
-	key := uriKey(uh)
-	for i := home(key, n); ; i = next(i, n) {
-		e := x.table[i]
-		if e == 0 {
-			return false
-		}
-		if uint32(e>>32) != key || !x.isLive(uint32(e)-1) {
-			continue
-		}
-		if g, j := x.locate(uint32(e) - 1); g != nil && g.uris[j] == uh|1 {
-			return true
-		}
 	}
 }
 
