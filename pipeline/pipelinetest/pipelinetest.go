@@ -5,6 +5,7 @@ package pipelinetest
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -62,12 +63,19 @@ func Context(t testing.TB, d time.Duration) context.Context {
 }
 
 // Eventually polls cond every 10 ms until it is true or d has passed, then
-// fails the test with msg.
+// fails the test with msg. An argument that is a function without
+// parameters and with one result is called at failure time, so the message
+// shows the value then, not when Eventually was called.
 func Eventually(t testing.TB, d time.Duration, cond func() bool, msg string, args ...any) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
+			for i, a := range args {
+				if v := reflect.ValueOf(a); v.Kind() == reflect.Func && v.Type().NumIn() == 0 && v.Type().NumOut() == 1 {
+					args[i] = v.Call(nil)[0].Interface()
+				}
+			}
 			t.Fatalf("condition not met after "+d.String()+": "+msg, args...)
 		}
 		time.Sleep(10 * time.Millisecond)

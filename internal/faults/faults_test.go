@@ -1,0 +1,311 @@
+package faults_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/corpus"
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/pipeline/pipelinetest"
+	"github.com/wirestream/wirestream/proto"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run()) // every test skips itself
+	}
+	dir, err := os.MkdirTemp("", "wirestream-faults")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "wirestream")
+	if out, err := exec.Command("go", "build", "-o", binary, "../../cmd/wirestream").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build wirestream: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// proc is a running wirestream process.
+type proc struct {
+	name    string
+	cmd     *exec.Cmd
+	log     *syncBuffer
+	done    chan struct{} // closed when the process exited
+	exitErr error
+}
+
+func start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, log: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(binary, args...)
+	p.cmd.Stderr = p.log
+	p.cmd.Env = append(os.Environ(), "NATS_URL=")
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exitErr = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("--- %s log (tail):\n%s", p.name, tail(p.log.String(), 3000))
+		}
+	})
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func (p *proc) waitStarted(t *testing.T, stages int) {
+	t.Helper()
+	pipelinetest.Eventually(t, 30*time.Second, func() bool { return strings.Count(p.log.String(), "stage started") >= stages },
+		"%s: stages did not start:\n%s", p.name, tail(p.log.String(), 2000))
+}
+
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	t.Logf("%s killed with SIGKILL", p.name)
+}
+
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		if p.exitErr != nil {
+			t.Errorf("%s exited with %v after SIGTERM", p.name, p.exitErr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Errorf("%s did not stop after SIGTERM", p.name)
+	}
+}
+
+// feed publishes n distinct generated stories to the raw history.
+func feed(t *testing.T, js jetstream.JetStream, n int, seed uint64) {
+	t.Helper()
+	data, err := corpus.JSONLines(corpus.Generate(corpus.Config{Stories: n, Seed: seed, Size: 2000}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report bytes.Buffer
+	res, err := app.IngestFiles(pipelinetest.Context(t, 120*time.Second), js, app.IngestConfig{Names: proto.Live(), Source: "faults", Timeout: 60 * time.Second},
+		[]app.Input{{Name: "corpus", R: bytes.NewReader(data)}}, &report)
+	if err != nil || res.Accepted != n {
+		t.Fatalf("ingest: %+v %v\n%s", res, err, report.String())
+	}
+}
+
+func outCount(t *testing.T, js jetstream.JetStream) uint64 {
+	return pipelinetest.StreamMsgs(t, js, proto.Live().OutStream(), proto.Live().OutAll())
+}
+
+// done counts the stories that left the pipeline: published on
+// ws.out.all, or kept on the audit subject because dedupe judged them
+// copies of earlier ones.
+func done(t *testing.T, js jetstream.JetStream) uint64 {
+	return outCount(t, js) + pipelinetest.StreamMsgs(t, js, proto.Live().AuditStream(), "")
+}
+
+// readURIs returns how often each story uri was stored on a stream subject.
+func readURIs(t *testing.T, js jetstream.JetStream, streamName, subject string, seen map[string]int) int {
+	t.Helper()
+	ctx := pipelinetest.Context(t, 60*time.Second)
+	stream, err := js.Stream(ctx, streamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := int(pipelinetest.StreamMsgs(t, js, streamName, subject))
+	if total == 0 {
+		return 0
+	}
+	c, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for read := 0; read < total; {
+		batch, err := c.Fetch(500, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			seen[m.Headers().Get(proto.HeaderStoryURI)]++
+			read++
+		}
+		if batch.Error() != nil {
+			t.Fatal(batch.Error())
+		}
+	}
+	return total
+}
+
+// checkExactlyOnce checks that each of the n stories left the pipeline once:
+// on ws.out.all, or (if dedupe judged it a copy) on the audit subject; and
+// that nothing was dead-lettered.
+func checkExactlyOnce(t *testing.T, js jetstream.JetStream, n int) {
+	t.Helper()
+	names := proto.Live()
+	seen := map[string]int{}
+	out := readURIs(t, js, names.OutStream(), names.OutAll(), seen)
+	audited := readURIs(t, js, names.AuditStream(), names.AuditAll(), seen)
+	total := out + audited
+	t.Logf("%d stories published, %d audited by dedupe", out, audited)
+	dups := 0
+	for _, c := range seen {
+		if c > 1 {
+			dups++
+		}
+	}
+	if len(seen) != n || dups > 0 || total != n {
+		t.Fatalf("output: %d stories stored, %d distinct, %d stored more than once; want %d exactly once", total, len(seen), dups, n)
+	}
+	if d := pipelinetest.StreamMsgs(t, js, names.DLQStream(), ""); d != 0 {
+		t.Fatalf("%d dead letters", d)
+	}
+}
+
+// A tag process killed with SIGKILL mid-stream of 10,000 stories while a
+// second tag process keeps running: every story comes out enriched, once.
+func TestKillTagProcessMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test")
+	}
+	const n = 10000
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	url := srv.ClientURL()
+	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, proto.Live(), pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	rest := start(t, "ingest,dedupe,publish", "run", "--nats", url, "--stages", "ingest,dedupe,publish", "--log-level", "warn")
+	tag1 := start(t, "tag-1", "run", "--nats", url, "--stages", "tag")
+	tag2 := start(t, "tag-2", "run", "--nats", url, "--stages", "tag")
+	tag1.waitStarted(t, 1)
+	tag2.waitStarted(t, 1)
+	feed(t, js, n, 1)
+	pipelinetest.Eventually(t, 120*time.Second, func() bool { return outCount(t, js) >= n/5 }, "no progress: %d out", func() uint64 { return outCount(t, js) })
+	tag1.kill(t)
+	killedAt := outCount(t, js)
+	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= n }, "after the kill: %d of %d out", func() uint64 { return done(t, js) }, n)
+	if killedAt >= n {
+		t.Fatalf("all stories were out before the kill (%d); the kill did not happen mid-stream", killedAt)
+	}
+	t.Logf("tag-1 killed with %d of %d stories out", killedAt, n)
+	time.Sleep(500 * time.Millisecond) // a late duplicate would show up now
+	checkExactlyOnce(t, js, n)
+	tag2.stop(t)
+	rest.stop(t)
+}
+
+// The server restarted mid-stream (file storage, same port): the pipeline
+// reconnects and completes with nothing lost and nothing twice.
+func TestServerRestartMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test")
+	}
+	const n = 3000
+	dir := t.TempDir()
+	listen := fmt.Sprintf("127.0.0.1:%d", pipelinetest.FreePort(t))
+	srv, err := pipeline.StartServer(pipeline.ServerConfig{Listen: listen, StoreDir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := srv.ClientURL()
+	_, js := pipelinetest.Connect(t, srv)
+	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, proto.Live(), pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "pipeline", "run", "--nats", url, "--log-level", "warn")
+	feed(t, js, n, 2)
+	pipelinetest.Eventually(t, 120*time.Second, func() bool { return outCount(t, js) >= n/4 }, "no progress")
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	time.Sleep(time.Second)
+	srv, err = pipeline.StartServer(pipeline.ServerConfig{Listen: listen, StoreDir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= n }, "after the restart: %d of %d out", func() uint64 { return done(t, js) }, n)
+	time.Sleep(500 * time.Millisecond)
+	checkExactlyOnce(t, js, n)
+	p.stop(t)
+}
+
+// A three-node cluster with 3-replica streams: one node stopped mid-stream,
+// the pipeline (given all three URLs) carries on with nothing lost.
+func TestClusterNodeLossMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test")
+	}
+	const n = 3000
+	c := pipelinetest.StartCluster(t, 3)
+	urls := c.URLs()
+	nc, err := pipeline.Connect(pipeline.ConnConfig{URL: urls}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 30*time.Second), js, proto.Live(), pipeline.StreamsConfig{Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, "pipeline", "run", "--nats", urls, "--replicas", "3", "--log-level", "warn")
+	p.waitStarted(t, 0)
+	feed(t, js, n, 3)
+	pipelinetest.Eventually(t, 120*time.Second, func() bool { return outCount(t, js) >= n/4 }, "no progress")
+	c.Kill(0)
+	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= n }, "after the node loss: %d of %d out", func() uint64 { return done(t, js) }, n)
+	time.Sleep(500 * time.Millisecond)
+	checkExactlyOnce(t, js, n)
+	p.stop(t)
+}
+
+var _ = context.Background
