@@ -3,7 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wirestream/wirestream/internal/app"
 	"github.com/wirestream/wirestream/pipeline"
@@ -65,7 +69,7 @@ func cmdTail(ctx context.Context, e *env, args []string) error {
 	defer w.Flush()
 	n := 0
 	var buf []byte
-	return pipeline.Subscribe(ctx, js, cfg, func(d pipeline.Delivery) error {
+	err = pipeline.Subscribe(ctx, js, cfg, func(d pipeline.Delivery) error {
 		buf, err = proto.AppendJSON(buf[:0], d.Story)
 		if err != nil {
 			return err
@@ -81,4 +85,8 @@ func cmdTail(ctx context.Context, e *env, args []string) error {
 		// Flush when nothing else is waiting, so a watcher sees stories at once.
 		return w.Flush()
 	})
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("no output stream %s on the server: is 'wirestream run' running there? (%w)", names.OutStream(), err)
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,7 +134,7 @@ func freePort(t *testing.T) string {
 // ingest stores the feed, tail reads it back by region and topic, and
 // cancelling run (what SIGINT does) drains and exits 0.
 func TestRunIngestTail(t *testing.T) {
-	port := freePort(t)
+	port, mport := freePort(t), freePort(t)
 	url := "nats://127.0.0.1:" + port
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -141,16 +142,21 @@ func TestRunIngestTail(t *testing.T) {
 	var runErr syncBuffer
 	go func() {
 		e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &runErr, getenv: func(string) string { return "" }}
-		done <- run(ctx, e, []string{"run", "--listen", "127.0.0.1:" + port, "--data", t.TempDir(), "--log-level", "warn"})
+		done <- run(ctx, e, []string{"run", "--listen", "127.0.0.1:" + port, "--data", t.TempDir(), "--log-level", "warn",
+			"--metrics", "127.0.0.1:" + mport})
 	}()
-	deadline := time.Now().Add(20 * time.Second)
+	// Ready means: streams created, connected, every stage consuming.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
-			c.Close()
-			break
+		resp, err := http.Get("http://127.0.0.1:" + mport + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("run did not listen: %s", runErr.String())
+			t.Fatalf("run never ready: %s", runErr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
