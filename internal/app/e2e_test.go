@@ -129,8 +129,8 @@ func TestEndToEnd(t *testing.T) {
 	// 5 stories are published: 3 new, 1 update, 1 from the text file; the
 	// exact resend goes to the audit subject.
 	all := subs[l.names.OutAll()]
-	pipelinetest.Eventually(t, 30*time.Second, func() bool { return all.len() >= 5 }, "%d stories on out.all", all.len())
-	pipelinetest.Eventually(t, 10*time.Second, func() bool {
+	pipelinetest.Eventually(t, 90*time.Second, func() bool { return all.len() >= 5 }, "%d stories on out.all", all.len())
+	pipelinetest.Eventually(t, 60*time.Second, func() bool {
 		return pipelinetest.StreamMsgs(t, l.js, l.names.AuditStream(), "") >= 1 && pipelinetest.StreamMsgs(t, l.js, l.names.DLQStream(), "") >= 3
 	}, "audit and dead letters not all stored")
 	time.Sleep(200 * time.Millisecond) // let any wrong extra message arrive before counting

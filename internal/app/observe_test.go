@@ -70,7 +70,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	stages = sts
 	mu.Unlock()
 	t.Cleanup(func() { cancel(); <-errc })
-	pipelinetest.Eventually(t, 20*time.Second, func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusOK }, "/readyz never 200")
+	pipelinetest.Eventually(t, 60*time.Second, func() bool { c, _ := get(t, base+"/readyz"); return c == http.StatusOK }, "/readyz never 200")
 	if code, body := get(t, base+"/healthz"); code != http.StatusOK || !strings.Contains(body, "ok") {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
@@ -94,7 +94,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		`go_goroutines`,
 	}
 	var missing []string
-	pipelinetest.Eventually(t, 20*time.Second, func() bool {
+	pipelinetest.Eventually(t, 90*time.Second, func() bool {
 		_, body := get(t, base+"/metrics")
 		missing = missing[:0]
 		for _, w := range want {
@@ -103,8 +103,5 @@ func TestMetricsEndpoint(t *testing.T) {
 			}
 		}
 		return len(missing) == 0
-	}, "metrics missing")
-	if len(missing) > 0 {
-		t.Errorf("missing: %s", strings.Join(missing, "\n"))
-	}
+	}, "metrics missing: %s", func() string { return strings.Join(missing, ", ") })
 }
