@@ -94,11 +94,12 @@ func TestSubjects(t *testing.T) {
 }
 
 func TestEnrich(t *testing.T) {
-	code, stdout, stderr := runCLI(context.Background(), "", "enrich", testdata("feed.jsonl"), testdata("wire.txt"))
+	files := []string{testdata("feed.jsonl"), testdata("resend.jsonl"), testdata("update.jsonl"), testdata("wire.txt")}
+	code, stdout, stderr := runCLI(context.Background(), "", append([]string{"enrich"}, files...)...)
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (three inputs are rejected)", code)
 	}
-	for _, want := range []string{"feed.jsonl:3: rejected: ingest: invalid JSON", "feed.jsonl:4: rejected: ingest: empty body", "feed.jsonl:7: rejected"} {
+	for _, want := range []string{"feed.jsonl:3: rejected: ingest: invalid JSON", "feed.jsonl:4: rejected: ingest: empty body", "resend.jsonl:2: rejected"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
@@ -107,7 +108,7 @@ func TestEnrich(t *testing.T) {
 	if len(lines) != 5 {
 		t.Fatalf("%d stories published, want 5:\n%s", len(lines), stdout)
 	}
-	_, all, _ := runCLI(context.Background(), "", "enrich", "--all", testdata("feed.jsonl"))
+	_, all, _ := runCLI(context.Background(), "", append([]string{"enrich", "--all"}, files[:3]...)...)
 	var statuses []string
 	for _, l := range strings.Split(strings.TrimSpace(all), "\n") {
 		i := strings.Index(l, `"dedupe":{"status":"`)

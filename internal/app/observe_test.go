@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -75,10 +74,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
 
-	var report bytes.Buffer
-	if _, err := app.IngestFiles(ctx, js, app.IngestConfig{Names: names, Source: "m"}, openTestdata(t, "feed.jsonl", "wire.txt"), &report); err != nil {
-		t.Fatal(err)
-	}
+	ingestPhases(t, js, names, "m")
 	want := []string{
 		`wirestream_processed_total{stage="ingest"} 6`,
 		`wirestream_dead_lettered_total{stage="ingest"} 3`,
