@@ -165,3 +165,31 @@ func trimOrigin(err error, origin string) string {
 	}
 	return msg
 }
+
+// Ingest runs the ingest stage alone on one raw story.
+func (o *Offline) Ingest(ctx context.Context, data []byte, m proto.RawMeta) (*proto.Story, error) {
+	outs, err := o.ingest.HandleRaw(ctx, data, m)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// Stage runs one story stage (dedupe, tag, publish) on s in place; for
+// publish it also computes the node subjects, as the fan-out does.
+func (o *Offline) Stage(ctx context.Context, name string, s *proto.Story) error {
+	var h pipeline.Handler
+	switch name {
+	case proto.StageDedupe:
+		h = o.dedupe
+	case proto.StageTag:
+		h = o.tag
+	case proto.StagePublish:
+		h = o.publish
+		_ = o.publish.Nodes(s)
+	default:
+		return fmt.Errorf("no story stage %q", name)
+	}
+	_, err := h.Handle(ctx, s)
+	return err
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/segmentio/encoding/json"
+
+	"github.com/wirestream/wirestream/internal/bench"
+)
+
+func cmdBench(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench", "[--stories N] [--size BYTES] [--dup-rate F] [--workers N] [--json]")
+	stories := fs.Int("stories", 20000, "stories in the generated corpus")
+	size := fs.Int("size", 6000, "approximate body size of a story, bytes")
+	dup := fs.Float64("dup-rate", 0.1, "share of resends, updates and near copies in the corpus (0 to 1)")
+	workers := fs.Int("workers", 4, "workers per stage")
+	latencyN := fs.Int("latency-stories", 0, "stories in the latency phase (default min(stories, 5000))")
+	seed := fs.Uint64("seed", 1, "corpus seed")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usagef("unexpected argument %q", fs.Arg(0))
+	case *stories < 100:
+		return usagef("--stories %d: at least 100", *stories)
+	case *size < 200:
+		return usagef("--size %d: at least 200", *size)
+	case *dup < 0 || *dup > 1:
+		return usagef("--dup-rate %v: between 0 and 1", *dup)
+	case *workers < 1:
+		return usagef("--workers %d: at least 1", *workers)
+	}
+	progress := e.stderr
+	if *asJSON {
+		progress = io.Discard
+	}
+	fmt.Fprintf(progress, "wirestream bench: %d stories of ~%d bytes, dup-rate %.2f, %d workers per stage (embedded server, file storage)\n",
+		*stories, *size, *dup, *workers)
+	res, err := bench.Run(ctx, bench.Config{Stories: *stories, Size: *size, DupRate: *dup, Workers: *workers, LatencyN: *latencyN,
+		Seed: *seed, Progress: progress})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(e.stdout, "%s\n", b)
+		return err
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "%-28s %12.0f\n", "relay_per_s", res.RelayPerS)
+	fmt.Fprintf(w, "%-28s %12.0f  (%.2f of relay)\n", "pipeline_per_s", res.PipelinePerS, res.PipelineRatio)
+	fmt.Fprintf(w, "%-28s %12.0f\n", "enrich_per_s", res.EnrichPerS)
+	fmt.Fprintf(w, "%-28s %12.1f  (at %.0f stories/s)\n", "p50_ms", res.P50Ms, res.LatencyRatePerS)
+	fmt.Fprintf(w, "%-28s %12.1f\n", "p99_ms", res.P99Ms)
+	var stages []string
+	for s := range res.CPUMicrosPerStory {
+		stages = append(stages, s)
+	}
+	sort.Strings(stages)
+	for _, s := range stages {
+		fmt.Fprintf(w, "%-28s %12.1f\n", "cpu_us_per_story."+s, res.CPUMicrosPerStory[s])
+	}
+	fmt.Fprintf(w, "%-28s %12.0f\n", "stored_bytes_per_story", res.StoredBytesPerStory)
+	fmt.Fprintf(w, "%-28s %12.0f\n", "peak_rss_mb", res.PeakRSSMB)
+	fmt.Fprintf(w, "%-28s %12d published, %d audited\n", "stories", res.Published, res.Audited)
+	return nil
+}

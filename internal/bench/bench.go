@@ -1,0 +1,441 @@
+// Package bench is 'wirestream bench': in one process and one run, on an
+// embedded nats-server with file storage, it measures (1) a no-op relay
+// chain with as many JetStream hops as the pipeline and the same
+// at-least-once discipline, the broker's ceiling on this machine; (2) the
+// full pipeline on a generated corpus; (3) ingest-to-published latency at
+// half the pipeline's throughput; (4) the offline enrich path; and the CPU
+// each stage's handler costs per story.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/corpus"
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/ingest"
+)
+
+// Config sets the run.
+type Config struct {
+	Stories  int     // corpus size (default 20,000)
+	Size     int     // body bytes (default 6,000)
+	DupRate  float64 // share of resends, updates, near copies (default 0.1)
+	Workers  int     // workers per stage (default 4)
+	LatencyN int     // stories in the latency phase (default min(Stories, 5,000))
+	Seed     uint64
+	Dir      string // store directory (default a temporary one, removed)
+	Log      *zap.Logger
+	Progress io.Writer // phase lines as they finish; nil: none
+}
+
+// Result is what 'wirestream bench --json' prints.
+type Result struct {
+	Stories             int                `json:"stories"`
+	SizeBytes           int                `json:"size_bytes"`
+	DupRate             float64            `json:"dup_rate"`
+	Workers             int                `json:"workers"`
+	RelayPerS           float64            `json:"relay_per_s"`
+	PipelinePerS        float64            `json:"pipeline_per_s"`
+	PipelineRatio       float64            `json:"pipeline_to_relay"`
+	EnrichPerS          float64            `json:"enrich_per_s"`
+	LatencyRatePerS     float64            `json:"latency_rate_per_s"`
+	P50Ms               float64            `json:"p50_ms"`
+	P99Ms               float64            `json:"p99_ms"`
+	CPUMicrosPerStory   map[string]float64 `json:"cpu_us_per_story"`
+	StoredBytesPerStory float64            `json:"stored_bytes_per_story"`
+	PeakRSSMB           float64            `json:"peak_rss_mb"`
+	Published           int                `json:"published"`
+	Audited             int                `json:"audited"`
+	Cores               int                `json:"cores"`
+}
+
+func (c *Config) setDefaults() {
+	if c.Stories == 0 {
+		c.Stories = 20000
+	}
+	if c.Size == 0 {
+		c.Size = 6000
+	}
+	if c.Workers == 0 {
+		c.Workers = 4
+	}
+	if c.LatencyN == 0 {
+		c.LatencyN = min(c.Stories, 5000)
+	}
+	if c.Log == nil {
+		c.Log = zap.NewNop()
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+}
+
+// Run performs the benchmark.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg.setDefaults()
+	dir := cfg.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "wirestream-bench")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	srv, err := pipeline.StartServer(pipeline.ServerConfig{Listen: "127.0.0.1:-1", StoreDir: dir}, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	nc, err := pipeline.Connect(pipeline.ConnConfig{URL: srv.ClientURL(), Name: "wirestream bench"}, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192))
+	if err != nil {
+		return nil, err
+	}
+	items := corpus.Generate(corpus.Config{Stories: cfg.Stories, Size: cfg.Size, Seed: cfg.Seed, DupRate: cfg.DupRate})
+	raws := make([][]byte, len(items))
+	for i, it := range items {
+		if raws[i], err = proto.MarshalJSON(it.Story); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Stories: cfg.Stories, SizeBytes: cfg.Size, DupRate: cfg.DupRate, Workers: cfg.Workers, Cores: numCPU()}
+
+	if res.RelayPerS, err = runRelay(ctx, js, raws, cfg); err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	fmt.Fprintf(cfg.Progress, "relay chain:   %8.0f stories/s\n", res.RelayPerS)
+	if err := runPipeline(ctx, js, raws, cfg, res); err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	fmt.Fprintf(cfg.Progress, "pipeline:      %8.0f stories/s (%.2f of relay)\n", res.PipelinePerS, res.PipelineRatio)
+	if err := runLatency(ctx, js, nc, raws, cfg, res); err != nil {
+		return nil, fmt.Errorf("latency: %w", err)
+	}
+	fmt.Fprintf(cfg.Progress, "latency:       p50 %.1f ms, p99 %.1f ms at %.0f stories/s\n", res.P50Ms, res.P99Ms, res.LatencyRatePerS)
+	if res.EnrichPerS, err = runEnrich(ctx, raws); err != nil {
+		return nil, fmt.Errorf("enrich: %w", err)
+	}
+	fmt.Fprintf(cfg.Progress, "enrich:        %8.0f stories/s\n", res.EnrichPerS)
+	if res.CPUMicrosPerStory, err = stageCPU(ctx, raws); err != nil {
+		return nil, fmt.Errorf("stage cpu: %w", err)
+	}
+	res.PeakRSSMB = peakRSSMB()
+	return res, nil
+}
+
+// preload stores the raw stories in names' raw history.
+func preload(ctx context.Context, js jetstream.JetStream, names proto.Names, raws [][]byte, paced time.Duration) error {
+	subject := names.Raw("bench")
+	next := time.Now()
+	for i, raw := range raws {
+		if paced > 0 {
+			next = next.Add(paced)
+			if d := time.Until(next); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		m := nats.NewMsg(subject)
+		m.Data = raw
+		m.Header.Set(proto.HeaderFormat, ingest.FormatNinjs)
+		m.Header.Set(proto.HeaderReceived, strconv.FormatInt(time.Now().UnixNano(), 10))
+		m.Header.Set(proto.HeaderMsgID, names.Prefix+":bench:"+strconv.Itoa(i))
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(2 * time.Minute):
+		return fmt.Errorf("publishing the corpus timed out")
+	}
+}
+
+func count(ctx context.Context, js jetstream.JetStream, stream, subject string) (uint64, error) {
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	if subject == "" {
+		info, err := s.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return info.State.Msgs, nil
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, c := range info.State.Subjects {
+		n += c
+	}
+	return n, nil
+}
+
+// waitFor polls until done() reports want, returning when it got there.
+func waitFor(ctx context.Context, want uint64, done func() (uint64, error)) (time.Time, error) {
+	deadline := time.Now().Add(30 * time.Minute)
+	for {
+		n, err := done()
+		if err != nil {
+			return time.Time{}, err
+		}
+		if n >= want {
+			return time.Now(), nil
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("stuck at %d of %d", n, want)
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// runRelay runs four relays (raw→ingest→dedupe→tag→out), the pipeline's hops.
+func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Config) (float64, error) {
+	names, _ := proto.Namespace("bench-relay")
+	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
+		return 0, err
+	}
+	if err := preload(ctx, js, names, raws, 0); err != nil {
+		return 0, err
+	}
+	targets := map[string]string{proto.StageIngest: names.Work(proto.StageIngest), proto.StageDedupe: names.Work(proto.StageDedupe),
+		proto.StageTag: names.Work(proto.StageTag), proto.StagePublish: names.OutAll()}
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, stage := range proto.Stages {
+		sc := pipeline.ForStage(names, stage)
+		sc.Workers = cfg.Workers
+		st, err := pipeline.NewRelay(js, sc, targets[stage], cfg.Log)
+		if err != nil {
+			cancel()
+			return 0, err
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = st.Run(runCtx) }()
+	}
+	end, err := waitFor(ctx, uint64(len(raws)), func() (uint64, error) { return count(ctx, js, names.OutStream(), names.OutAll()) })
+	cancel()
+	wg.Wait()
+	if err != nil {
+		return 0, err
+	}
+	return float64(len(raws)) / end.Sub(start).Seconds(), nil
+}
+
+func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Config, res *Result) error {
+	names := proto.Live()
+	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
+		return err
+	}
+	if err := preload(ctx, js, names, raws, 0); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	start := time.Now()
+	_, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers}, cfg.Log)
+	done := func() (uint64, error) {
+		out, err := count(ctx, js, names.OutStream(), names.OutAll())
+		if err != nil {
+			return 0, err
+		}
+		audit, err := count(ctx, js, names.AuditStream(), "")
+		return out + audit, err
+	}
+	end, err := waitFor(ctx, uint64(len(raws)), done)
+	cancel()
+	if rerr := <-errc; rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+	res.PipelinePerS = float64(len(raws)) / end.Sub(start).Seconds()
+	if res.RelayPerS > 0 {
+		res.PipelineRatio = res.PipelinePerS / res.RelayPerS
+	}
+	out, _ := count(ctx, js, names.OutStream(), names.OutAll())
+	audit, _ := count(ctx, js, names.AuditStream(), "")
+	res.Published, res.Audited = int(out), int(audit)
+	// Bytes stored per story: every stream the pipeline writes, the dedupe
+	// state included (the raw history holds the input itself).
+	var bytesTotal uint64
+	lister := js.ListStreams(ctx)
+	for info := range lister.Info() {
+		if strings.HasPrefix(info.Config.Name, "WS_NS_") {
+			continue
+		}
+		bytesTotal += info.State.Bytes
+	}
+	res.StoredBytesPerStory = float64(bytesTotal) / float64(len(raws))
+	return nil
+}
+
+// runLatency feeds a fresh namespace at half the pipeline's throughput and
+// measures ingest (Ws-Received) to published (seen by a subscriber).
+func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws [][]byte, cfg Config, res *Result) error {
+	names, _ := proto.Namespace("bench-latency")
+	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
+		return err
+	}
+	n := cfg.LatencyN
+	rate := res.PipelinePerS / 2
+	res.LatencyRatePerS = rate
+	var mu sync.Mutex
+	lat := make([]float64, 0, n)
+	sub, err := nc.Subscribe(names.OutAll(), func(m *nats.Msg) {
+		if v, err := strconv.ParseInt(m.Header.Get(proto.HeaderReceived), 10, 64); err == nil {
+			mu.Lock()
+			lat = append(lat, float64(time.Now().UnixNano()-v)/1e6)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer sub.Unsubscribe()
+	runCtx, cancel := context.WithCancel(ctx)
+	stages, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers}, cfg.Log)
+	for _, st := range stages {
+		<-st.Ready()
+	}
+	// Distinct stories only (resends would go to audit, not be seen).
+	var feed [][]byte
+	for i := 0; i < len(raws) && len(feed) < n; i++ {
+		feed = append(feed, raws[i])
+	}
+	err = preload(ctx, js, names, feed, time.Duration(float64(time.Second)/rate))
+	if err == nil {
+		_, err = waitFor(ctx, uint64(len(feed)), func() (uint64, error) {
+			out, err := count(ctx, js, names.OutStream(), names.OutAll())
+			if err != nil {
+				return 0, err
+			}
+			audit, err := count(ctx, js, names.AuditStream(), "")
+			return out + audit, err
+		})
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if rerr := <-errc; rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lat) == 0 {
+		return fmt.Errorf("no latency samples")
+	}
+	sort.Float64s(lat)
+	res.P50Ms = lat[len(lat)/2]
+	res.P99Ms = lat[min(len(lat)-1, len(lat)*99/100)]
+	return nil
+}
+
+func runEnrich(ctx context.Context, raws [][]byte) (float64, error) {
+	var in bytes.Buffer
+	for _, r := range raws {
+		in.Write(r)
+		in.WriteByte('\n')
+	}
+	start := time.Now()
+	res, err := app.Enrich(ctx, app.Config{Names: proto.Live()}, []app.Input{{Name: "corpus", R: &in}}, false, false, io.Discard, io.Discard)
+	if err != nil {
+		return 0, err
+	}
+	if res.Rejected > 0 {
+		return 0, fmt.Errorf("%d stories rejected", res.Rejected)
+	}
+	return float64(len(raws)) / time.Since(start).Seconds(), nil
+}
+
+// stageCPU measures the process CPU time each stage's handler costs per
+// story, one stage at a time over the corpus, on one goroutine.
+func stageCPU(ctx context.Context, raws [][]byte) (map[string]float64, error) {
+	o, err := app.NewOffline(app.Config{Names: proto.Live()})
+	if err != nil {
+		return nil, err
+	}
+	defer o.Close(ctx)
+	out := map[string]float64{}
+	stories := make([]*proto.Story, len(raws))
+	t0 := cpuTime()
+	for i, r := range raws {
+		s, err := o.Ingest(ctx, r, proto.RawMeta{Seq: uint64(i + 1)})
+		if err != nil {
+			return nil, err
+		}
+		stories[i] = s
+	}
+	out[proto.StageIngest] = perStory(cpuTime()-t0, len(raws))
+	for _, stage := range []string{proto.StageDedupe, proto.StageTag, proto.StagePublish} {
+		t0 = cpuTime()
+		for _, s := range stories {
+			if err := o.Stage(ctx, stage, s); err != nil {
+				return nil, err
+			}
+		}
+		out[stage] = perStory(cpuTime()-t0, len(stories))
+	}
+	return out, nil
+}
+
+func perStory(d time.Duration, n int) float64 {
+	return float64(d.Microseconds()) / float64(n)
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSSMB reads the process's peak resident set (VmHWM) on Linux.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
