@@ -3,6 +3,7 @@ package dedupe
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Log is the shared, totally ordered log of near-duplicate signature records
@@ -31,17 +32,17 @@ type MemoryLog struct {
 	mu      sync.Mutex
 	subs    []*Deduper
 	records []*Record
-	window  int64
+	window  int64 // seconds
 	maxTime int64
 }
 
-// NewMemoryLog returns an empty log retaining records for window (0 means
-// DefaultWindow).
-func NewMemoryLog(window int64) *MemoryLog {
+// NewMemoryLog returns an empty log retaining records whose Time is within
+// window of the newest record's (0 means DefaultWindow).
+func NewMemoryLog(window time.Duration) *MemoryLog {
 	if window <= 0 {
-		window = int64(DefaultWindow.Seconds())
+		window = DefaultWindow
 	}
-	return &MemoryLog{window: window}
+	return &MemoryLog{window: int64(window.Seconds())}
 }
 
 // Subscribe replays the retained records into d and then delivers every
