@@ -121,15 +121,15 @@ func describeRefs(pkg *xnode) string {
 
 // newsItemStory maps one newsItem. It returns nil, nil for a non-text item.
 func newsItemStory(it *xnode) (*proto.Story, error) {
-	guid := strings.TrimSpace(it.attr("", "guid"))
-	if guid == "" {
-		return nil, errors.New("no guid")
-	}
 	meta := it.child("itemMeta")
 	if meta != nil {
 		if c := meta.child("itemClass"); c != nil && !isTextClass(c) {
 			return nil, nil
 		}
+	}
+	guid := strings.TrimSpace(it.attr("", "guid"))
+	if guid == "" {
+		return nil, errors.New("no guid")
 	}
 	s := &proto.Story{
 		URI:     guid,
@@ -298,7 +298,7 @@ func medtopCode(sub *xnode) string {
 // "SAMARKAND, Uzbekistan, Nov 27": trailing date parts are dropped.
 func datelinePlace(d string) string {
 	parts := strings.Split(d, ",")
-	for len(parts) > 1 {
+	for len(parts) > 0 {
 		p := strings.TrimSpace(parts[len(parts)-1])
 		if p != "" && !isDate(p) && !isNumericDate(p) {
 			break
@@ -573,12 +573,18 @@ func (n *xnode) blockTextTo(b *strings.Builder, pre bool) {
 			continue
 		}
 		block := blockElements[name]
-		if block {
+		switch {
+		case block:
 			b.WriteString("\n\n")
+		case name == "td" || name == "th":
+			b.WriteByte(' ')
 		}
 		k.blockTextTo(b, pre || name == "pre")
-		if block {
+		switch {
+		case block:
 			b.WriteString("\n\n")
+		case name == "td" || name == "th":
+			b.WriteByte(' ')
 		}
 	}
 }

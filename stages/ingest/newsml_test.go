@@ -321,6 +321,35 @@ func TestParseNewsMLCases(t *testing.T) {
 			},
 		},
 		{
+			name: "dateline that is only a date gives no place",
+			doc:  `<newsItem ` + nar + ` guid="g"><contentMeta><dateline>Nov 27</dateline></contentMeta>` + body + `</newsItem>`,
+			check: func(t *testing.T, s *proto.Story) {
+				if s.Located != "" {
+					t.Errorf("located %q", s.Located)
+				}
+			},
+		},
+		{
+			name: "table cells are kept apart",
+			doc: `<newsItem ` + nar + ` guid="g"><contentSet><inlineXML contenttype="application/xhtml+xml">` +
+				`<html><body><table><tr><th>Club</th><th>Pts</th></tr><tr><td>Ayr</td><td>12</td></tr></table></body></html></inlineXML></contentSet></newsItem>`,
+			check: func(t *testing.T, s *proto.Story) {
+				if s.BodyText != "Club Pts\n\nAyr 12" {
+					t.Errorf("body %q", s.BodyText)
+				}
+			},
+		},
+		{
+			name: "picture without guid is skipped, not an error",
+			doc: `<newsMessage ` + nar + `><itemSet><newsItem><itemMeta><itemClass qcode="ninat:picture"/></itemMeta></newsItem>` +
+				`<newsItem guid="g">` + body + `</newsItem></itemSet></newsMessage>`,
+			check: func(t *testing.T, s *proto.Story) {
+				if s.URI != "g" {
+					t.Errorf("uri %q", s.URI)
+				}
+			},
+		},
+		{
 			name: "language tag wins over xml:lang",
 			doc:  `<newsItem ` + nar + ` guid="g" xml:lang="de"><contentMeta><language tag="de-AT"/></contentMeta>` + body + `</newsItem>`,
 			check: func(t *testing.T, s *proto.Story) {
