@@ -620,6 +620,7 @@ func parseXMLTree(data []byte) (*xnode, error) {
 	var (
 		root  *xnode
 		stack []*xnode
+		text  []byte // character data waiting for the next tag
 	)
 	for {
 		tok, err := d.Token()
@@ -633,6 +634,14 @@ func parseXMLTree(data []byte) (*xnode, error) {
 			}
 			line, _ := d.InputPos()
 			return nil, fmt.Errorf("malformed XML at line %d: %v", line, err)
+		}
+		switch tok.(type) {
+		case xml.StartElement, xml.EndElement:
+			if len(text) > 0 && len(stack) > 0 {
+				p := stack[len(stack)-1]
+				p.kids = append(p.kids, &xnode{data: string(text)})
+			}
+			text = text[:0]
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -674,12 +683,9 @@ func parseXMLTree(data []byte) (*xnode, error) {
 				}
 				continue
 			}
-			p := stack[len(stack)-1]
-			if k := len(p.kids); k > 0 && !p.kids[k-1].isElem() {
-				p.kids[k-1].data += string(t) // text split by a comment
-			} else {
-				p.kids = append(p.kids, &xnode{data: string(t)})
-			}
+			// Text split by comments or processing instructions is joined
+			// into one node when the next tag comes.
+			text = append(text, t...)
 		}
 	}
 	if root == nil {

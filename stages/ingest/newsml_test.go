@@ -350,6 +350,15 @@ func TestParseNewsMLCases(t *testing.T) {
 			},
 		},
 		{
+			name: "text split by many comments is joined in linear time",
+			doc:  `<newsItem guid="g"><contentSet><inlineData>` + strings.Repeat("x<!---->", 100000) + `</inlineData></contentSet></newsItem>`,
+			check: func(t *testing.T, s *proto.Story) {
+				if s.BodyText != strings.Repeat("x", 100000) {
+					t.Errorf("body of %d bytes", len(s.BodyText))
+				}
+			},
+		},
+		{
 			name: "language tag wins over xml:lang",
 			doc:  `<newsItem ` + nar + ` guid="g" xml:lang="de"><contentMeta><language tag="de-AT"/></contentMeta>` + body + `</newsItem>`,
 			check: func(t *testing.T, s *proto.Story) {
