@@ -17,6 +17,9 @@ const (
 	HeaderOrigin = "Ws-Origin"
 	// HeaderReceived is when the raw story entered the pipeline (Unix ns).
 	HeaderReceived = "Ws-Received"
+	// HeaderReplay marks raw input republished by a replay (its id: the
+	// namespace, or "live").
+	HeaderReplay = "Ws-Replay"
 
 	// HeaderStoryURI, HeaderStoryVersion identify the story a message is about.
 	HeaderStoryURI     = "Ws-Story-Uri"

@@ -45,6 +45,7 @@ func commands() []command {
 		{"tail", "print enriched stories as ninjs JSON lines, by region or topic", cmdTail},
 		{"enrich", "run the stages offline over files (or stdin), no NATS", cmdEnrich},
 		{"subjects", "print the NATS subject of a region or topic", cmdSubjects},
+		{"replay", "re-run stories from the history or from archives through the current stages", cmdReplay},
 		{"bench", "measure relay ceiling, pipeline, latency and enrich throughput on an embedded server", cmdBench},
 	}
 }

@@ -1,0 +1,186 @@
+package app_test
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/corpus"
+	"github.com/wirestream/wirestream/pipeline/pipelinetest"
+	"github.com/wirestream/wirestream/proto"
+)
+
+// Replaying the history into a namespace re-runs every story through the
+// stages there, and live subjects see nothing of it.
+func TestReplayIntoNamespaceLeavesLiveUntouched(t *testing.T) {
+	l := startPipeline(t)
+	ingestPhases(t, l.js, l.names, "live")
+	liveOut := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), "")
+	liveAudit := pipelinetest.StreamMsgs(t, l.js, l.names.AuditStream(), "")
+	liveRaw := pipelinetest.StreamMsgs(t, l.js, l.names.RawStream(), "")
+
+	ctx := pipelinetest.Context(t, 120*time.Second)
+	res, err := app.Replay(ctx, l.js, app.ReplayConfig{Live: l.names, Into: "rerun"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, _ := proto.Namespace("rerun")
+	if res.Total != int(liveRaw) || res.Published != 5 || res.Audited != 1 || res.DeadLettered != 3 {
+		t.Errorf("replay result %+v; want all %d raw stories, 5 published, 1 audited, 3 dead letters", res, liveRaw)
+	}
+	if got := pipelinetest.StreamMsgs(t, l.js, ns.OutStream(), ns.Region("UZ")); got != 2 {
+		t.Errorf("namespace UZ node has %d stories, want 2", got)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if o, a, r := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), ""), pipelinetest.StreamMsgs(t, l.js, l.names.AuditStream(), ""),
+		pipelinetest.StreamMsgs(t, l.js, l.names.RawStream(), ""); o != liveOut || a != liveAudit || r != liveRaw {
+		t.Errorf("live streams changed: out %d→%d audit %d→%d raw %d→%d", liveOut, o, liveAudit, a, liveRaw, r)
+	}
+}
+
+// Replaying into the live pipeline: dedupe recognises what subscribers
+// already had, so nothing is published twice.
+func TestReplayIntoLiveIsDeduplicated(t *testing.T) {
+	l := startPipeline(t)
+	ingestPhases(t, l.js, l.names, "live")
+	before := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), l.names.OutAll())
+	ctx := pipelinetest.Context(t, 120*time.Second)
+	res, err := app.Replay(ctx, l.js, app.ReplayConfig{Live: l.names}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 6 accepted stories replayed; all already seen: audited as duplicates.
+	pipelinetest.Eventually(t, 60*time.Second, func() bool {
+		return pipelinetest.StreamMsgs(t, l.js, l.names.AuditStream(), "") >= 1+6
+	}, "replayed stories not audited")
+	time.Sleep(300 * time.Millisecond)
+	if after := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), l.names.OutAll()); after != before {
+		t.Errorf("live output grew from %d to %d after replaying %d stories", before, after, res.Replayed)
+	}
+}
+
+// --speed original keeps the original gaps (scaled): the send times of a
+// short feed follow its versioncreated gaps within 5%.
+func TestReplayOriginalPacing(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	dir := t.TempDir()
+	items := corpus.Generate(corpus.Config{Stories: 6, Size: 400, Seed: 3})
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	gaps := []time.Duration{0, 10 * time.Second, 30 * time.Second, 35 * time.Second, 60 * time.Second, 80 * time.Second}
+	for i, it := range items {
+		it.Story.VersionCreated = proto.FromTime(start.Add(gaps[len(gaps)-1-i])) // written newest first: replay must sort
+	}
+	writeJSONL(t, filepath.Join(dir, "feed.jsonl"), items)
+	const speed = 40.0
+	var mu sync.Mutex
+	sent := map[int]time.Time{}
+	ctx := pipelinetest.Context(t, 60*time.Second)
+	_, err := app.Replay(ctx, js, app.ReplayConfig{Live: proto.Live(), Into: "paced", Files: []string{dir}, Speed: speed,
+		Sent: func(i int, at time.Time) { mu.Lock(); sent[i] = at; mu.Unlock() }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 6 {
+		t.Fatalf("%d stories sent", len(sent))
+	}
+	for i := 1; i < 6; i++ {
+		want := time.Duration(float64(gaps[i]) / speed)
+		got := sent[i].Sub(sent[0])
+		if d := got - want; d < -want/20 || d > want/20 {
+			t.Errorf("story %d sent %v after the first, want %v ±5%%", i, got, want)
+		}
+	}
+}
+
+// An interrupted replay resumes from its checkpoint and the output holds
+// each story once.
+func TestReplayResume(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	dir := t.TempDir()
+	const n = 400
+	writeJSONL(t, filepath.Join(dir, "a.jsonl"), corpus.Generate(corpus.Config{Stories: n, Size: 1500, Seed: 9}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := app.ReplayConfig{Live: proto.Live(), Into: "resume", Files: []string{dir}, Progress: func(done, total int) {
+		if done >= n/3 {
+			cancel()
+		}
+	}}
+	res, err := app.Replay(ctx, js, cfg, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted replay: %v (%+v)", err, res)
+	}
+	if res.Replayed >= n {
+		t.Fatalf("the replay finished before the interruption (%d)", res.Replayed)
+	}
+	cfg.Progress = nil
+	cfg.Resume = true
+	res2, err := app.Replay(pipelinetest.Context(t, 120*time.Second), js, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Skipped == 0 || res2.Skipped+res2.Replayed != n {
+		t.Errorf("resume skipped %d and replayed %d of %d", res2.Skipped, res2.Replayed, n)
+	}
+	ns, _ := proto.Namespace("resume")
+	if got := pipelinetest.StreamMsgs(t, js, ns.OutStream(), ns.OutAll()); got != n {
+		t.Errorf("namespace published %d stories, want %d exactly once (audited %d)", got, n, res2.Audited)
+	}
+}
+
+// Every archive format round-trips through replay --from-files.
+func TestReplayArchiveFormats(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	dir := t.TempDir()
+	items := corpus.Generate(corpus.Config{Stories: 4, Size: 600, Seed: 11})
+	writeJSONL(t, filepath.Join(dir, "lines.jsonl"), items[:1])
+	b, _ := proto.MarshalJSON(items[1].Story)
+	must(t, os.WriteFile(filepath.Join(dir, "one.json"), []byte(strings.ReplaceAll(string(b), `","`, "\",\n  \"")), 0o644))
+	must(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "sub", "story.txt"), []byte("date 2024-05-02 "+items[2].Story.BodyText), 0o644))
+	f, err := os.Create(filepath.Join(dir, "sub", "zipped.jsonl.gz"))
+	must(t, err)
+	zw := gzip.NewWriter(f)
+	b, _ = proto.MarshalJSON(items[3].Story)
+	_, _ = zw.Write(append(b, '\n'))
+	must(t, zw.Close())
+	must(t, f.Close())
+	if newsml, err := os.ReadFile(filepath.Join("..", "..", "testdata", "newsml", "single-nitf.xml")); err == nil {
+		must(t, os.WriteFile(filepath.Join(dir, "item.xml"), newsml, 0o644))
+	}
+	ctx := pipelinetest.Context(t, 60*time.Second)
+	res, err := app.Replay(ctx, js, app.ReplayConfig{Live: proto.Live(), Into: "archive", Files: []string{dir}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DeadLettered != 0 || int(res.Published) != res.Total {
+		t.Fatalf("replay %+v: want every archived story published", res)
+	}
+}
+
+func writeJSONL(t *testing.T, path string, items []corpus.Item) {
+	t.Helper()
+	b, err := corpus.JSONLines(items)
+	must(t, err)
+	must(t, os.WriteFile(path, b, 0o644))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var _ = fmt.Sprint
