@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/wirestream/wirestream/internal/app"
@@ -24,6 +26,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	data := fs.String("data", "./data", "JetStream store directory of the embedded server (without --nats)")
 	stagesFlag := fs.String("stages", "all", "stages to run: all, or a comma-separated list of ingest, dedupe, tag, publish")
 	workers := fs.Int("workers", 4, "concurrent stories per stage in this process")
+	dedupeWorkers := fs.Int("dedupe-workers", 0, "concurrent stories in the dedupe stage, which mostly waits on JetStream (default 4 × --workers)")
 	replicas := fs.Int("replicas", 1, "replicas of each stream (3 on a three-node cluster)")
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story ingest accepts, in bytes")
 	history := fs.Duration("history-max-age", 30*24*time.Hour, "how long the raw history (the replay source) is kept")
@@ -39,6 +42,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	names, err := app.ParseStages(*stagesFlag)
 	if err != nil {
 		return usagef("--stages: %v", err)
+	}
+	if *dedupeWorkers < 0 {
+		return usagef("--dedupe-workers %d is negative", *dedupeWorkers)
 	}
 	if *workers < 1 {
 		return usagef("--workers %d: must be at least 1", *workers)
@@ -78,7 +84,16 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	cfg := app.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers, Dedupe: app.DedupeConfig{Replicas: *replicas}}
+	cfg := app.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers, DedupeWorkers: *dedupeWorkers,
+		Dedupe: app.DedupeConfig{Replicas: *replicas}}
+	// One connection per stage, as separate processes would have.
+	cfg.Connect = func(stage string) (jetstream.JetStream, func(), error) {
+		snc, sjs, err := conn.connect("wirestream "+stage, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sjs, func() { drainConn(snc, log) }, nil
+	}
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	var stages atomic.Pointer[[]*pipeline.Stage]
@@ -117,14 +132,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	sts, errc := app.RunStages(runCtx, js, names, cfg, log)
 	stages.Store(&sts)
 	runErr := <-errc
-	// Shutdown order: stages drained (RunStages returned), then the
-	// connection, then the embedded server.
-	if err := nc.Drain(); err != nil {
-		log.Warn("drain connection", zap.Error(err))
-	}
-	for nc.IsDraining() {
-		time.Sleep(10 * time.Millisecond)
-	}
+	// Shutdown order: stages drained (RunStages returned, their connections
+	// drained), then the main connection, then the embedded server.
+	drainConn(nc, log)
 	if stopServer != nil {
 		stopServer()
 	}
@@ -133,4 +143,16 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// drainConn drains a connection and waits (bounded) until it is closed.
+func drainConn(nc *nats.Conn, log *zap.Logger) {
+	if err := nc.Drain(); err != nil {
+		log.Warn("drain connection", zap.Error(err))
+		return
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !nc.IsClosed() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 }

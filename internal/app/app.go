@@ -30,6 +30,13 @@ type Config struct {
 	Workers int
 	// Dedupe configures the dedupe stage's state.
 	Dedupe DedupeConfig
+	// DedupeWorkers is the dedupe stage's concurrency: it waits on
+	// JetStream round trips more than it computes (default 4 × Workers).
+	DedupeWorkers int
+	// Connect, when set, gives each stage its own connection: a NATS
+	// connection is one ordered stream of messages, and stages sharing one
+	// queue behind each other's traffic (measured: 3× slower).
+	Connect func(stage string) (jetstream.JetStream, func(), error)
 	// Obs, when set, receives the stages' metrics.
 	Obs *Observability
 	// Stage tweaks every stage's runtime config after defaults (tests).
@@ -97,6 +104,15 @@ func NewStage(ctx context.Context, js jetstream.JetStream, name string, cfg Conf
 	}
 	sc := pipeline.ForStage(cfg.Names, name)
 	sc.Workers = cfg.Workers
+	if name == proto.StageDedupe {
+		sc.Workers = cfg.DedupeWorkers
+		if sc.Workers == 0 && cfg.Workers > 0 {
+			sc.Workers = 4 * cfg.Workers
+		}
+		if sc.Workers == 0 {
+			sc.Workers = 16
+		}
+	}
 	sc.Output = Output(name, cfg.Names)
 	sc.Metrics = cfg.Obs.runtime()
 	sc.Observe = cfg.Obs.observer(name)
@@ -131,13 +147,29 @@ func RunStages(ctx context.Context, js jetstream.JetStream, names []string, cfg 
 	errc := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	var stages []*pipeline.Stage
+	var closers []func()
+	fail := func(err error) ([]*pipeline.Stage, <-chan error) {
+		cancel()
+		for _, c := range closers {
+			c()
+		}
+		errc <- err
+		close(errc)
+		return nil, errc
+	}
 	for _, name := range names {
-		st, err := NewStage(ctx, js, name, cfg, log)
+		sjs := js
+		if cfg.Connect != nil {
+			c, closeFn, err := cfg.Connect(name)
+			if err != nil {
+				return fail(fmt.Errorf("stage %s: connect: %w", name, err))
+			}
+			sjs = c
+			closers = append(closers, closeFn)
+		}
+		st, err := NewStage(ctx, sjs, name, cfg, log)
 		if err != nil {
-			cancel()
-			errc <- fmt.Errorf("stage %s: %w", name, err)
-			close(errc)
-			return nil, errc
+			return fail(fmt.Errorf("stage %s: %w", name, err))
 		}
 		stages = append(stages, st)
 	}
@@ -157,6 +189,9 @@ func RunStages(ctx context.Context, js jetstream.JetStream, names []string, cfg 
 	go func() {
 		wg.Wait()
 		cancel()
+		for _, c := range closers {
+			c()
+		}
 		if first != nil {
 			errc <- first
 		}

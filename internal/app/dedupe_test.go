@@ -19,6 +19,10 @@ import (
 // dedupeInstance is one dedupe stage as a separate process would have it:
 // its own connection, the shared KV bucket and signature log.
 func dedupeInstance(t *testing.T, srv *server.Server) pipeline.Handler {
+	return dedupeInstanceB(t, srv)
+}
+
+func dedupeInstanceB(t testing.TB, srv *server.Server) pipeline.Handler {
 	t.Helper()
 	_, js := pipelinetest.Connect(t, srv)
 	ctx := pipelinetest.Context(t, 20*time.Second)

@@ -42,6 +42,8 @@ type Config struct {
 	Dir      string // store directory (default a temporary one, removed)
 	Log      *zap.Logger
 	Progress io.Writer // phase lines as they finish; nil: none
+
+	connect func(stage string) (jetstream.JetStream, func(), error)
 }
 
 // Result is what 'wirestream bench --json' prints.
@@ -111,6 +113,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192))
 	if err != nil {
 		return nil, err
+	}
+	// Every stage (and every relay) gets its own connection, as in 'run'.
+	cfg.connect = func(stage string) (jetstream.JetStream, func(), error) {
+		snc, err := pipeline.Connect(pipeline.ConnConfig{URL: srv.ClientURL(), Name: "bench " + stage}, cfg.Log)
+		if err != nil {
+			return nil, nil, err
+		}
+		sjs, err := jetstream.New(snc, jetstream.WithPublishAsyncMaxPending(8192))
+		if err != nil {
+			snc.Close()
+			return nil, nil, err
+		}
+		return sjs, snc.Close, nil
 	}
 	items := corpus.Generate(corpus.Config{Stories: cfg.Stories, Size: cfg.Size, Seed: cfg.Seed, DupRate: cfg.DupRate})
 	raws := make([][]byte, len(items))
@@ -236,7 +251,13 @@ func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Co
 	for _, stage := range proto.Stages {
 		sc := pipeline.ForStage(names, stage)
 		sc.Workers = cfg.Workers
-		st, err := pipeline.NewRelay(js, sc, targets[stage], cfg.Log)
+		sjs, closeConn, err := cfg.connect("relay-" + stage)
+		if err != nil {
+			cancel()
+			return 0, err
+		}
+		defer closeConn()
+		st, err := pipeline.NewRelay(sjs, sc, targets[stage], cfg.Log)
 		if err != nil {
 			cancel()
 			return 0, err
@@ -263,7 +284,7 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	start := time.Now()
-	_, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers}, cfg.Log)
+	_, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers, Connect: cfg.connect}, cfg.Log)
 	done := func() (uint64, error) {
 		out, err := count(ctx, js, names.OutStream(), names.OutAll())
 		if err != nil {
@@ -325,7 +346,7 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	}
 	defer sub.Unsubscribe()
 	runCtx, cancel := context.WithCancel(ctx)
-	stages, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers}, cfg.Log)
+	stages, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers, Connect: cfg.connect}, cfg.Log)
 	for _, st := range stages {
 		<-st.Ready()
 	}
