@@ -204,6 +204,31 @@ func replaySend(ctx context.Context, js jetstream.JetStream, target proto.Names,
 		save(done)
 		return nil
 	}
+	// collect counts the publishes already acknowledged, in order, without
+	// waiting.
+	collect := func() error {
+		n := 0
+		for _, p := range inflight {
+			select {
+			case <-p.f.Ok():
+			case err := <-p.f.Err():
+				return fmt.Errorf("replay story %d: %w", p.i, err)
+			default:
+				goto stop
+			}
+			done = p.i + 1
+			n++
+			if cfg.Progress != nil {
+				cfg.Progress(done, len(items))
+			}
+		}
+	stop:
+		if n > 0 {
+			inflight = inflight[n:]
+			save(done)
+		}
+		return nil
+	}
 	var t0 time.Time
 	var first time.Time
 	for i := start; i < len(items); i++ {
@@ -212,16 +237,16 @@ func replaySend(ctx context.Context, js jetstream.JetStream, target proto.Names,
 			if t0.IsZero() {
 				t0, first = time.Now(), it.at
 			} else if wait := time.Until(t0.Add(time.Duration(float64(it.at.Sub(first)) / cfg.Speed))); wait > 0 {
-				if len(inflight) > 0 {
-					if err := flush(); err != nil {
-						return done, err
-					}
-					wait = time.Until(t0.Add(time.Duration(float64(it.at.Sub(first)) / cfg.Speed)))
-				}
+				// Sleep to the story's slot; meanwhile acks come in and are
+				// counted without blocking, so the schedule never slips.
 				select {
 				case <-ctx.Done():
+					_ = flush()
 					return done, ctx.Err()
 				case <-time.After(wait):
+				}
+				if err := collect(); err != nil {
+					return done, err
 				}
 			}
 		}
