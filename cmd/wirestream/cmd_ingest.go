@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/wirestream/wirestream/internal/app"
 	"github.com/wirestream/wirestream/proto"
@@ -11,16 +14,38 @@ import (
 )
 
 func cmdIngest(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "ingest", "[--nats URL] [--source NAME] [FILE...]   (stdin when no file)")
+	fs := newFlags(e, "ingest", "[--nats URL] [--source NAME] [FILE... | --watch DIR]   (stdin when no file)")
 	conn := addConnFlags(fs, e)
 	source := fs.String("source", "cli", "feed name: the raw subject is ws.raw.<source>")
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story the ingest stage accepts (to report rejections here)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for JetStream to acknowledge")
+	watch := fs.String("watch", "", "watch DIR for dropped files until interrupted; each is moved to DIR/processed (or DIR/rejected) once stored")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *watch != "" && fs.NArg() > 0 {
+		return usagef("--watch takes no FILE arguments")
+	}
 	if *source == "" || proto.Token(*source) != *source {
 		return usagef("--source %q: use letters, digits, '-' and '_'", *source)
+	}
+	cfg := app.IngestConfig{Names: proto.Live(), Source: *source, MaxBytes: *maxBytes, Timeout: *timeout}
+	if *watch != "" {
+		if st, err := os.Stat(*watch); err != nil || !st.IsDir() {
+			return usagef("--watch %q is not a directory", *watch)
+		}
+		log, err := newLogger(e, "info", "console")
+		if err != nil {
+			return err
+		}
+		nc, js, err := conn.connect("wirestream ingest --watch", log)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		cfg.MaxPublish = int(nc.MaxPayload())
+		log.Info("watching", zap.String("dir", *watch))
+		return app.Watch(ctx, js, app.WatchConfig{Ingest: cfg, Dir: *watch}, e.stderr, log)
 	}
 	inputs, closeInputs, err := app.OpenInputs(fs.Args(), e.stdin)
 	if err != nil {
@@ -32,9 +57,8 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer nc.Close()
-	res, err := app.IngestFiles(ctx, js, app.IngestConfig{
-		Names: proto.Live(), Source: *source, MaxBytes: *maxBytes, MaxPublish: int(nc.MaxPayload()), Timeout: *timeout,
-	}, inputs, e.stderr)
+	cfg.MaxPublish = int(nc.MaxPayload())
+	res, err := app.IngestFiles(ctx, js, cfg, inputs, e.stderr)
 	fmt.Fprintf(e.stderr, "ingest: %d accepted, %d rejected, %d not stored\n", res.Accepted, res.Rejected, res.Failed)
 	if err != nil {
 		return err

@@ -32,6 +32,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	history := fs.Duration("history-max-age", 30*24*time.Hour, "how long the raw history (the replay source) is kept")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "console", "log format: console or json")
+	httpAddr := fs.String("http", "", "accept stories by HTTP push on HOST:PORT: POST /v1/stories (off when empty)")
+	httpToken := fs.String("http-token", e.getenv("WIRESTREAM_HTTP_TOKEN"), "bearer token HTTP push requires (env WIRESTREAM_HTTP_TOKEN; never logged)")
+	httpMax := fs.Int64("http-max-bytes", 8<<20, "largest HTTP push request body")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics, /healthz and /readyz on HOST:PORT (off when empty)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -127,6 +130,21 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("--metrics %s: %w", *metricsAddr, err)
 		}
 		log.Info("serving metrics", zap.String("addr", addr.String()))
+	}
+	if *httpAddr != "" {
+		h, err := app.NewHTTPIngest(js, app.HTTPConfig{Names: proto.Live(), Token: *httpToken, MaxBody: *httpMax, MaxBytes: *maxBytes}, log.Named("http"))
+		if err != nil {
+			return err
+		}
+		addr, err := app.ServeHTTP(runCtx, *httpAddr, h)
+		if err != nil {
+			nc.Close()
+			if stopServer != nil {
+				stopServer()
+			}
+			return fmt.Errorf("--http %s: %w", *httpAddr, err)
+		}
+		log.Info("accepting HTTP push", zap.String("url", "http://"+addr.String()+"/v1/stories"), zap.Bool("token", *httpToken != ""))
 	}
 	log.Info("running stages", zap.Strings("stages", names), zap.Int("workers", *workers))
 	sts, errc := app.RunStages(runCtx, js, names, cfg, log)

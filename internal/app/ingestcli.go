@@ -66,7 +66,7 @@ func IngestFiles(ctx context.Context, js jetstream.JetStream, cfg IngestConfig, 
 	type pending struct {
 		f      jetstream.PubAckFuture
 		origin string
-		valid  bool
+		valid  int // stories in the record, 0 if it is invalid
 	}
 	var inflight []pending
 	wait := func() error {
@@ -75,9 +75,7 @@ func IngestFiles(ctx context.Context, js jetstream.JetStream, cfg IngestConfig, 
 		for _, p := range inflight {
 			select {
 			case <-p.f.Ok():
-				if p.valid {
-					res.Accepted++
-				}
+				res.Accepted += p.valid
 			case err := <-p.f.Err():
 				res.Failed++
 				fmt.Fprintf(report, "%s: not stored: %v\n", p.origin, err)
@@ -94,14 +92,15 @@ func IngestFiles(ctx context.Context, js jetstream.JetStream, cfg IngestConfig, 
 		now := time.Now()
 		err := ingest.Split(in.R, cfg.MaxPublish, func(rec ingest.Record) error {
 			origin := in.Name + ":" + strconv.Itoa(rec.Line)
-			valid := true
-			if _, perr := parser.Parse(rec.Data, rec.Format); perr != nil {
-				valid = false
+			valid := 0
+			if stories, perr := parser.ParseAll(rec.Data, rec.Format); perr != nil {
 				res.Rejected++
 				fmt.Fprintf(report, "%s: rejected: %v\n", origin, perr)
+			} else {
+				valid = len(stories)
 			}
 			if len(rec.Data) > cfg.MaxPublish-4096 { // room for headers
-				if valid {
+				if valid > 0 {
 					res.Rejected++
 					fmt.Fprintf(report, "%s: rejected: %d bytes is over the server's payload limit\n", origin, len(rec.Data))
 				}

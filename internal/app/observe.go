@@ -101,11 +101,16 @@ func ServeObservability(ctx context.Context, addr string, o *Observability, read
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	return ServeHTTP(ctx, addr, mux)
+}
+
+// ServeHTTP serves h on addr until ctx ends. It returns once listening.
+func ServeHTTP(ctx context.Context, addr string, h http.Handler) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

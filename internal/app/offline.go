@@ -41,11 +41,18 @@ func NewOffline(cfg Config) (*Offline, error) {
 	return &Offline{ingest: in, dedupe: dd, tag: tg, publish: publish.New(cfg.Names)}, nil
 }
 
-// Process runs one raw story through every stage. It returns the story as it
-// leaves the last stage it reached, and whether the pipeline would publish
-// it (false for duplicates, near-duplicates and stale versions, which go to
-// the audit subject). A rejected input returns the ingest error.
-func (o *Offline) Process(ctx context.Context, data []byte, m proto.RawMeta) (*proto.Story, bool, error) {
+// Result is one story as it leaves the offline chain: after the last stage
+// it reached, and whether the pipeline would publish it (false for
+// duplicates, near-duplicates and stale versions, which go to the audit
+// subject).
+type Result struct {
+	Story     *proto.Story
+	Published bool
+}
+
+// Process runs one raw input (one story; several for a NewsML-G2 message)
+// through every stage. A rejected input returns the ingest error.
+func (o *Offline) Process(ctx context.Context, data []byte, m proto.RawMeta) ([]Result, error) {
 	o.seq++
 	if m.Seq == 0 {
 		m.Seq = o.seq
@@ -53,25 +60,36 @@ func (o *Offline) Process(ctx context.Context, data []byte, m proto.RawMeta) (*p
 	if m.Received == 0 {
 		m.Received = proto.FromTime(time.Now())
 	}
-	outs, err := o.ingest.HandleRaw(ctx, data, m)
+	stories, err := o.ingest.HandleRaw(ctx, data, m)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	s := outs[0]
+	results := make([]Result, 0, len(stories))
+	for _, s := range stories {
+		r, err := o.process(ctx, s)
+		if err != nil {
+			return results, err
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+func (o *Offline) process(ctx context.Context, s *proto.Story) (Result, error) {
 	for _, h := range []pipeline.Handler{o.dedupe, o.tag, o.publish} {
 		outs, err := h.Handle(ctx, s)
 		if err != nil {
-			return s, false, err
+			return Result{Story: s}, err
 		}
 		if len(outs) == 0 {
-			return s, false, nil
+			return Result{Story: s}, nil
 		}
 		s = outs[0]
 		if h == o.dedupe && !Republished(s) {
-			return s, false, nil
+			return Result{Story: s}, nil
 		}
 	}
-	return s, true, nil
+	return Result{Story: s, Published: true}, nil
 }
 
 // Close closes the stages.
@@ -114,37 +132,39 @@ func Enrich(ctx context.Context, cfg Config, inputs []Input, all, explain bool, 
 		err := ingest.Split(in.R, maxBytes, func(rec ingest.Record) error {
 			res.Inputs++
 			origin := in.Name + ":" + strconv.Itoa(rec.Line)
-			s, published, err := o.Process(ctx, rec.Data, proto.RawMeta{Format: rec.Format, Source: "file", Origin: origin})
+			results, err := o.Process(ctx, rec.Data, proto.RawMeta{Format: rec.Format, Source: "file", Origin: origin})
 			if err != nil {
 				res.Rejected++
 				fmt.Fprintf(report, "%s: rejected: %v\n", origin, trimOrigin(err, origin))
 				return nil
 			}
-			if published {
-				res.Published++
-			} else {
-				res.Audited++
-			}
-			if !published && !all {
-				return nil
-			}
-			buf, err = proto.AppendJSON(buf[:0], s)
-			if err != nil {
-				return err
-			}
-			buf = append(buf, '\n')
-			if _, err = w.Write(buf); err != nil {
-				return err
-			}
-			if explain && published {
-				t, err := Tagger()
+			for _, r := range results {
+				if r.Published {
+					res.Published++
+				} else {
+					res.Audited++
+				}
+				if !r.Published && !all {
+					continue
+				}
+				buf, err = proto.AppendJSON(buf[:0], r.Story)
 				if err != nil {
 					return err
 				}
-				if err := w.Flush(); err != nil {
+				buf = append(buf, '\n')
+				if _, err = w.Write(buf); err != nil {
 					return err
 				}
-				WriteExplanation(report, s, t.Explain(s))
+				if explain && r.Published {
+					t, err := Tagger()
+					if err != nil {
+						return err
+					}
+					if err := w.Flush(); err != nil {
+						return err
+					}
+					WriteExplanation(report, r.Story, t.Explain(r.Story))
+				}
 			}
 			return nil
 		})

@@ -376,8 +376,8 @@ func archiveItems(paths []string, maxBytes int) ([]replayItem, error) {
 		err = ingest.Split(r, maxBytes, func(rec ingest.Record) error {
 			origin := name + ":" + strconv.Itoa(rec.Line)
 			var at time.Time
-			if s, err := st.Parse(rec.Data, rec.Format); err == nil {
-				at = s.VersionCreated.Time()
+			if s, err := st.ParseAll(rec.Data, rec.Format); err == nil && len(s) > 0 {
+				at = s[0].VersionCreated.Time()
 			}
 			h := nats.Header{}
 			h.Set(proto.HeaderFormat, rec.Format)

@@ -156,7 +156,7 @@ func TestReplayArchiveFormats(t *testing.T) {
 	_, _ = zw.Write(append(b, '\n'))
 	must(t, zw.Close())
 	must(t, f.Close())
-	if newsml, err := os.ReadFile(filepath.Join("..", "..", "testdata", "newsml", "single-nitf.xml")); err == nil {
+	if newsml, err := os.ReadFile(filepath.Join("..", "..", "testdata", "newsml", "item-nitf.xml")); err == nil {
 		must(t, os.WriteFile(filepath.Join(dir, "item.xml"), newsml, 0o644))
 	}
 	ctx := pipelinetest.Context(t, 60*time.Second)

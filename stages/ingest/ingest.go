@@ -48,20 +48,23 @@ func New(cfg Config) (*Stage, error) {
 	return &Stage{cfg: cfg}, nil
 }
 
-// HandleRaw parses one raw story. It returns exactly one story, or a
-// permanent *Error that names the reason (the runtime dead-letters it).
+// HandleRaw parses one raw input: one story, or several for a NewsML-G2
+// message; or a permanent *Error that names the reason (the runtime
+// dead-letters the input).
 func (st *Stage) HandleRaw(_ context.Context, data []byte, m proto.RawMeta) ([]*proto.Story, error) {
-	s, err := st.Parse(data, m.Format)
+	stories, err := st.ParseAll(data, m.Format)
 	if err != nil {
 		if e, ok := err.(*Error); ok && e.Origin == "" {
 			e.Origin = m.Origin
 		}
 		return nil, err
 	}
-	s.Source = m.Source
-	s.Received = m.Received
-	s.IngestSeq = m.Seq
-	return []*proto.Story{s}, nil
+	for _, s := range stories {
+		s.Source = m.Source
+		s.Received = m.Received
+		s.IngestSeq = m.Seq
+	}
+	return stories, nil
 }
 
 // Close implements the stage contract; ingest holds no resources.

@@ -29,7 +29,42 @@ func DetectFormat(b []byte) string {
 	if len(b) > 0 && b[0] == '{' {
 		return FormatNinjs
 	}
+	if len(b) > 0 && b[0] == '<' {
+		return FormatNewsML
+	}
 	return FormatText
+}
+
+// ParseAll turns one raw input into its stories: one for ninjs and text,
+// one per text item for a NewsML-G2 document (a newsMessage may carry
+// several). Errors are *Error wrapping one of the Err* reasons.
+func (st *Stage) ParseAll(data []byte, format string) ([]*proto.Story, error) {
+	if format == "" {
+		format = DetectFormat(data)
+	}
+	if format != FormatNewsML {
+		s, err := st.Parse(data, format)
+		if err != nil {
+			return nil, err
+		}
+		return []*proto.Story{s}, nil
+	}
+	if len(data) > st.cfg.MaxBytes {
+		return nil, &Error{Err: fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), st.cfg.MaxBytes)}
+	}
+	if !utf8.Valid(data) {
+		return nil, &Error{Err: fmt.Errorf("%w at byte %d", ErrInvalidUTF8, firstInvalidUTF8(data))}
+	}
+	stories, err := ParseNewsML(data)
+	if err != nil {
+		return nil, &Error{Err: err}
+	}
+	for _, s := range stories {
+		if err := st.finish(s); err != nil {
+			return nil, &Error{Err: fmt.Errorf("item %s: %w", s.URI, err)}
+		}
+	}
+	return stories, nil
 }
 
 // Parse turns one raw story into a normalised Story. Errors are *Error
@@ -53,6 +88,15 @@ func (st *Stage) Parse(data []byte, format string) (*proto.Story, error) {
 		s, err = parseNinjs(data)
 	case FormatText:
 		s = parseText(string(data))
+	case FormatNewsML:
+		var all []*proto.Story
+		if all, err = ParseNewsML(data); err == nil {
+			if len(all) != 1 {
+				err = fmt.Errorf("%w: %d items; use ParseAll", ErrInvalidNewsML, len(all))
+			} else {
+				s = all[0]
+			}
+		}
 	default:
 		err = fmt.Errorf("%w %q", ErrUnknownFormat, format)
 	}

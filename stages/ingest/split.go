@@ -27,6 +27,7 @@ var ErrSplit = errors.New("ingest: cannot split input")
 //     rejects it with its line number);
 //   - JSON: a pretty-printed object, several concatenated objects, or an
 //     array of objects: one story per top-level object;
+//   - NewsML-G2 (the input starts with '<'): one record, the whole document;
 //   - plain text: one story per file, or per form-feed separated part.
 //
 // maxRecord bounds one record; a longer line or value is still delivered
@@ -55,6 +56,12 @@ func Split(r io.Reader, maxRecord int, fn func(Record) error) error {
 		return splitJSON(br, fn)
 	case '[':
 		return splitJSON(br, fn)
+	case '<':
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return err
+		}
+		return fn(Record{Data: bytes.TrimSpace(data), Line: 1, Format: FormatNewsML})
 	}
 	return splitText(br, fn)
 }

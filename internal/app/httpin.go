@@ -1,0 +1,216 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/segmentio/encoding/json"
+	"go.uber.org/zap"
+
+	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/ingest"
+)
+
+// HTTPConfig configures the HTTP push endpoint.
+type HTTPConfig struct {
+	Names proto.Names
+	// Token, when set, is the bearer token every request must carry.
+	Token string
+	// MaxBody bounds a request body (default 8 MiB): larger gets 413.
+	MaxBody int64
+	// MaxBytes is the ingest stage's limit for one story.
+	MaxBytes int
+	// Timeout bounds the wait for JetStream's acknowledgements (default 10 s).
+	Timeout time.Duration
+}
+
+// HTTPIngest serves POST /v1/stories: a ninjs JSON object (or array),
+// JSON lines, AP-style plain text, or NewsML-G2, chosen by Content-Type.
+// It answers 202 only after JetStream stored every story of the request,
+// 4xx with the reason for bad input (nothing of a bad request is stored:
+// the sender keeps it and can fix it), 401 without the configured bearer
+// token, 413 over the size limit, 503 when JetStream does not answer.
+type HTTPIngest struct {
+	cfg    HTTPConfig
+	js     jetstream.JetStream
+	parser *ingest.Stage
+	log    *zap.Logger
+}
+
+// NewHTTPIngest returns the handler.
+func NewHTTPIngest(js jetstream.JetStream, cfg HTTPConfig, log *zap.Logger) (*HTTPIngest, error) {
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 8 << 20
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = ingest.DefaultMaxBytes
+	}
+	p, err := ingest.New(ingest.Config{MaxBytes: cfg.MaxBytes})
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &HTTPIngest{cfg: cfg, js: js, parser: p, log: log}, nil
+}
+
+type httpReply struct {
+	Accepted int          `json:"accepted"`
+	URIs     []string     `json:"uris,omitempty"`
+	Error    string       `json:"error,omitempty"`
+	Rejected []httpReject `json:"rejected,omitempty"`
+}
+
+type httpReject struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+func (h *HTTPIngest) reply(w http.ResponseWriter, code int, r httpReply) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	b, _ := json.Marshal(r)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// ServeHTTP implements http.Handler.
+func (h *HTTPIngest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/v1/stories" {
+		h.reply(w, http.StatusNotFound, httpReply{Error: "not found: POST /v1/stories"})
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.reply(w, http.StatusMethodNotAllowed, httpReply{Error: "use POST"})
+		return
+	}
+	if h.cfg.Token != "" {
+		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="wirestream"`)
+			h.reply(w, http.StatusUnauthorized, httpReply{Error: "missing or wrong bearer token"})
+			return
+		}
+	}
+	format, err := formatOf(r.Header.Get("Content-Type"))
+	if err != nil {
+		h.reply(w, http.StatusUnsupportedMediaType, httpReply{Error: err.Error()})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			h.reply(w, http.StatusRequestEntityTooLarge, httpReply{Error: fmt.Sprintf("body over %d bytes", h.cfg.MaxBody)})
+			return
+		}
+		h.reply(w, http.StatusBadRequest, httpReply{Error: "reading body: " + err.Error()})
+		return
+	}
+	source := r.URL.Query().Get("source")
+	if source == "" {
+		source = "http"
+	}
+	if proto.Token(source) != source {
+		h.reply(w, http.StatusBadRequest, httpReply{Error: "source may only use letters, digits, '-' and '_'"})
+		return
+	}
+	var recs []ingest.Record
+	var rejects []httpReject
+	var uris []string
+	split := func(rec ingest.Record) error {
+		if format != "" && rec.Format != ingest.FormatNewsML {
+			rec.Format = format
+		}
+		stories, err := h.parser.ParseAll(rec.Data, rec.Format)
+		if err != nil {
+			rejects = append(rejects, httpReject{Line: rec.Line, Reason: err.Error()})
+			return nil
+		}
+		for _, s := range stories {
+			uris = append(uris, s.URI)
+		}
+		recs = append(recs, rec)
+		return nil
+	}
+	if format == ingest.FormatText {
+		err = split(ingest.Record{Data: bytes.TrimSpace(body), Line: 1, Format: ingest.FormatText})
+	} else {
+		err = ingest.Split(bytes.NewReader(body), int(h.cfg.MaxBody), split)
+	}
+	if err != nil {
+		h.reply(w, http.StatusBadRequest, httpReply{Error: err.Error()})
+		return
+	}
+	if len(rejects) > 0 {
+		h.reply(w, http.StatusUnprocessableEntity, httpReply{Error: fmt.Sprintf("%d of %d stories invalid; nothing stored", len(rejects), len(rejects)+len(recs)), Rejected: rejects})
+		return
+	}
+	if len(recs) == 0 {
+		h.reply(w, http.StatusBadRequest, httpReply{Error: "no story in the body"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
+	defer cancel()
+	now := strconv.FormatInt(time.Now().UnixNano(), 10)
+	futures := make([]jetstream.PubAckFuture, 0, len(recs))
+	for _, rec := range recs {
+		m := nats.NewMsg(h.cfg.Names.Raw(source))
+		m.Data = rec.Data
+		m.Header.Set(proto.HeaderSource, source)
+		m.Header.Set(proto.HeaderFormat, rec.Format)
+		m.Header.Set(proto.HeaderOrigin, "http:"+strconv.Itoa(rec.Line))
+		m.Header.Set(proto.HeaderReceived, now)
+		f, err := h.js.PublishMsgAsync(m)
+		if err != nil {
+			h.reply(w, http.StatusServiceUnavailable, httpReply{Error: "store: " + err.Error()})
+			return
+		}
+		futures = append(futures, f)
+	}
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			h.reply(w, http.StatusServiceUnavailable, httpReply{Error: "store: " + err.Error()})
+			return
+		case <-ctx.Done():
+			h.reply(w, http.StatusServiceUnavailable, httpReply{Error: "store: no acknowledgement from JetStream"})
+			return
+		}
+	}
+	h.reply(w, http.StatusAccepted, httpReply{Accepted: len(uris), URIs: uris})
+}
+
+// formatOf maps a Content-Type to an input format; "" means detect
+// (JSON object, array or lines).
+func formatOf(ct string) (string, error) {
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil {
+		return "", fmt.Errorf("Content-Type %q: use application/json, application/x-ndjson, text/plain or application/xml (NewsML-G2)", ct)
+	}
+	switch mt {
+	case "application/json", "application/ninjs+json", "application/x-ndjson", "application/jsonl", "application/jsonlines", "application/x-jsonlines":
+		return "", nil
+	case "text/plain":
+		return ingest.FormatText, nil
+	case "application/xml", "text/xml", "application/vnd.iptc.g2.newsitem+xml", "application/vnd.iptc.g2.newsmessage+xml":
+		return ingest.FormatNewsML, nil
+	}
+	return "", fmt.Errorf("Content-Type %q not supported: use application/json, application/x-ndjson, text/plain or application/xml (NewsML-G2)", mt)
+}

@@ -1,0 +1,105 @@
+package app_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/encoding/json"
+
+	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/pipeline/pipelinetest"
+)
+
+// HTTP push, end to end with a real HTTP client: stories posted in each
+// format are stored (202 only after JetStream acknowledged) and come out
+// of the pipeline; bad requests get a 4xx with the reason and store nothing.
+func TestHTTPPush(t *testing.T) {
+	l := startPipeline(t)
+	h, err := app.NewHTTPIngest(l.js, app.HTTPConfig{Names: l.names, Token: "s3cret", MaxBody: 64 << 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	post := func(ct, token, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/stories?source=push", strings.NewReader(body))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	raw := func() uint64 { return pipelinetest.StreamMsgs(t, l.js, l.names.RawStream(), "") }
+
+	good := `{"uri":"urn:push:1","headline":"Port strike ends","body_text":"ROTTERDAM, Netherlands (AP) — Dock workers ended a week-long strike on Friday."}` + "\n" +
+		`{"uri":"urn:push:2","headline":"Snow in Oslo","body_text":"OSLO, Norway (AP) — Heavy snow closed schools in the Norwegian capital on Friday."}`
+	bad := `{"uri":"urn:push:3","body_text":"fine"}` + "\n" + `{"uri":"urn:push:4", "body_text":` + "\n" + `{"uri":"urn:push:5"}`
+	tests := []struct {
+		name, ct, token, body string
+		code                  int
+		want                  string
+	}{
+		{"no token", "application/json", "", good, http.StatusUnauthorized, "bearer token"},
+		{"wrong token", "application/json", "nope", good, http.StatusUnauthorized, "bearer token"},
+		{"unsupported type", "image/png", "s3cret", good, http.StatusUnsupportedMediaType, "not supported"},
+		{"no type", "", "s3cret", good, http.StatusUnsupportedMediaType, "Content-Type"},
+		{"invalid lines", "application/x-ndjson", "s3cret", bad, http.StatusUnprocessableEntity, "2 of 3 stories invalid"},
+		{"too large", "text/plain", "s3cret", strings.Repeat("word ", 20000), http.StatusRequestEntityTooLarge, "body over"},
+		{"empty", "application/json", "s3cret", "  ", http.StatusBadRequest, "no story"},
+	}
+	before := raw()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out := post(tt.ct, tt.token, tt.body)
+			if code != tt.code || !strings.Contains(out["error"].(string), tt.want) {
+				t.Fatalf("%d %v, want %d with %q", code, out, tt.code, tt.want)
+			}
+		})
+	}
+	if got := raw(); got != before {
+		t.Fatalf("rejected requests stored %d stories", got-before)
+	}
+	if code, out := post("application/x-ndjson", "s3cret", good); code != http.StatusAccepted || out["accepted"].(float64) != 2 {
+		t.Fatalf("good JSON lines: %d %v", code, out)
+	}
+	if got := raw(); got != before+2 {
+		t.Fatalf("202 before the stories were stored: raw grew by %d", got-before)
+	}
+	if code, out := post("text/plain; charset=utf-8", "s3cret", "date 2024-05-03 LIMA, Peru (AP) — Rain flooded roads in the north of Peru."); code != http.StatusAccepted {
+		t.Fatalf("text: %d %v", code, out)
+	}
+	want := uint64(3)
+	if xml, err := os.ReadFile(filepath.Join("..", "..", "testdata", "newsml", "message-three-items.xml")); err == nil {
+		code, out := post("application/vnd.iptc.g2.newsmessage+xml", "s3cret", string(xml))
+		if code != http.StatusAccepted || out["accepted"].(float64) < 2 {
+			t.Fatalf("NewsML-G2 message: %d %v", code, out)
+		}
+		want += uint64(out["accepted"].(float64))
+	}
+	resp, err := http.Get(srv.URL + "/v1/stories")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET: %d", resp.StatusCode)
+	}
+	pipelinetest.Eventually(t, 60*time.Second, func() bool {
+		return pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), l.names.OutAll()) >= want
+	}, "pushed stories not all published: want %d", want)
+}
