@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"sort"
 
 	"github.com/segmentio/encoding/json"
@@ -20,6 +22,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	latencyN := fs.Int("latency-stories", 0, "stories in the latency phase (default min(stories, 5000))")
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -34,6 +37,17 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		return usagef("--dup-rate %v: between 0 and 1", *dup)
 	case *workers < 1:
 		return usagef("--workers %d: at least 1", *workers)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	progress := e.stderr
 	if *asJSON {
