@@ -542,6 +542,37 @@ var blockElements = map[string]bool{
 	"address": true, "hr": true, "caption": true, "nitf-table": true,
 }
 
+// structuralElements are elements after which, or first inside which, white
+// space carries no meaning: the NewsML-G2 structure, block elements and
+// elements whose content is skipped.
+var structuralElements = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, name := range []string{"newsMessage", "header", "itemSet", "newsItem", "packageItem", "conceptItem",
+		"knowledgeItem", "planningItem", "catalogRef", "itemMeta", "itemClass", "provider", "versionCreated",
+		"firstCreated", "pubStatus", "signal", "contentMeta", "subject", "located", "creator",
+		"contributor", "language", "urgency", "genre", "contentSet", "inlineXML", "inlineData", "remoteContent",
+		"groupSet", "group", "itemRef", "groupRef", "nitf", "body", "body.head", "body.content", "body.end", "html"} {
+		m[name] = true
+	}
+	for name := range blockElements {
+		m[name] = true
+	}
+	for name := range skippedElements {
+		m[name] = true
+	}
+	return m
+}()
+
+// isXMLSpace reports whether b is only XML white space.
+func isXMLSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
 // skippedElements hold no story text.
 var skippedElements = map[string]bool{
 	"head": true, "script": true, "style": true, "title": true, "media": true,
@@ -611,17 +642,41 @@ func writeCollapsed(b *strings.Builder, s string) {
 }
 
 // parseXMLTree reads a whole document into a tree, namespaces resolved.
-// Syntax errors name the line.
+// Syntax errors name the line. Nodes, child lists and text come from a few
+// large allocations (see treeBuilder), not one each.
 func parseXMLTree(data []byte) (*xnode, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
 	d.Entity = xml.HTMLEntity // &nbsp; and kin in XHTML bodies
 	d.CharsetReader = charsetReader
+	b := newTreeBuilder(len(data))
 	var (
-		root  *xnode
-		stack []*xnode
-		text  []byte // character data waiting for the next tag
+		root   *xnode
+		open   []*xnode // elements not yet closed
+		marks  []int    // where each open element's children start in kids
+		kids   []*xnode // children of the open elements, innermost last
+		inText bool     // character data is being gathered for a text node
 	)
+	textStart := 0 // offset in b.text of the text being gathered
+	closeText := func() {
+		if !inText {
+			return
+		}
+		inText = false
+		// White space between structural or block elements means nothing:
+		// it is not kept, which saves a node for every line break.
+		if isXMLSpace(b.text[textStart:]) {
+			prev := open[len(open)-1]
+			if m := marks[len(marks)-1]; len(kids) > m {
+				prev = kids[len(kids)-1]
+			}
+			if structuralElements[prev.name.Local] {
+				b.text = b.text[:textStart]
+				return
+			}
+		}
+		kids = append(kids, b.textNode(textStart))
+	}
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -635,66 +690,136 @@ func parseXMLTree(data []byte) (*xnode, error) {
 			line, _ := d.InputPos()
 			return nil, fmt.Errorf("malformed XML at line %d: %v", line, err)
 		}
-		switch tok.(type) {
-		case xml.StartElement, xml.EndElement:
-			if len(text) > 0 && len(stack) > 0 {
-				p := stack[len(stack)-1]
-				p.kids = append(p.kids, &xnode{data: string(text)})
-			}
-			text = text[:0]
-		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if root != nil && len(stack) == 0 {
+			if root != nil && len(open) == 0 {
 				line, _ := d.InputPos()
 				return nil, fmt.Errorf("malformed XML at line %d: second root element <%s>", line, t.Name.Local)
 			}
-			if len(stack) >= newsmlMaxDepth {
+			if len(open) >= newsmlMaxDepth {
 				line, _ := d.InputPos()
 				return nil, fmt.Errorf("malformed XML at line %d: elements nested deeper than %d", line, newsmlMaxDepth)
 			}
-			n := &xnode{name: t.Name}
-			if len(t.Attr) > 0 {
-				n.attrs = make([]xml.Attr, 0, len(t.Attr))
-				for _, a := range t.Attr {
-					if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
-						continue
-					}
-					n.attrs = append(n.attrs, a)
-				}
-			}
+			closeText()
+			n := b.node()
+			n.name = t.Name
 			if n.name.Local == "" {
 				n.name.Local = "_" // never a text node
 			}
-			if len(stack) == 0 {
+			// Token gives a fresh Attr slice: drop the namespace
+			// declarations in place.
+			attrs := t.Attr[:0]
+			for _, a := range t.Attr {
+				if a.Name.Space != "xmlns" && (a.Name.Space != "" || a.Name.Local != "xmlns") {
+					attrs = append(attrs, a)
+				}
+			}
+			if len(attrs) > 0 {
+				n.attrs = attrs
+			}
+			if root == nil {
 				root = n
 			} else {
-				p := stack[len(stack)-1]
-				p.kids = append(p.kids, n)
+				kids = append(kids, n)
 			}
-			stack = append(stack, n)
+			open = append(open, n)
+			marks = append(marks, len(kids))
 		case xml.EndElement:
-			stack = stack[:len(stack)-1]
+			closeText()
+			n, m := open[len(open)-1], marks[len(marks)-1]
+			open, marks = open[:len(open)-1], marks[:len(marks)-1]
+			n.kids = b.ptrs(kids[m:])
+			kids = kids[:m]
 		case xml.CharData:
-			if len(stack) == 0 {
+			if len(open) == 0 {
 				if len(bytes.TrimSpace(t)) > 0 {
 					line, _ := d.InputPos()
 					return nil, fmt.Errorf("malformed XML at line %d: text outside the root element", line)
 				}
 				continue
 			}
-			// Text split by comments or processing instructions is joined
-			// into one node when the next tag comes.
-			text = append(text, t...)
+			// Text split by comments or processing instructions is one node.
+			if !inText {
+				textStart = len(b.text)
+				inText = true
+			}
+			b.text = append(b.text, t...)
 		}
 	}
 	if root == nil {
 		return nil, errors.New("no root element")
 	}
-	if len(stack) > 0 {
-		return nil, fmt.Errorf("malformed XML: <%s> not closed", stack[len(stack)-1].name.Local)
+	if len(open) > 0 {
+		return nil, fmt.Errorf("malformed XML: <%s> not closed", open[len(open)-1].name.Local)
 	}
+	b.finish()
 	return root, nil
+}
+
+// treeBuilder allocates the nodes of one document in chunks, the child
+// lists from one growing array of pointers, and all character data in one
+// buffer that becomes a single string when the tree is complete.
+type treeBuilder struct {
+	chunks    [][]xnode
+	chunkSize int
+	ptrSlab   []*xnode
+	text      []byte // every text node's bytes, in document order
+	textNodes []textSpan
+}
+
+// textSpan is a text node and where its bytes are in treeBuilder.text.
+type textSpan struct {
+	n        *xnode
+	off, end int
+}
+
+func newTreeBuilder(size int) *treeBuilder {
+	// About one node per 24 bytes of a text-heavy document.
+	n := min(max(size/24, 16), 4096)
+	return &treeBuilder{
+		chunkSize: n,
+		text:      make([]byte, 0, size/2),
+		textNodes: make([]textSpan, 0, n/2),
+	}
+}
+
+// node returns a new zero node.
+func (b *treeBuilder) node() *xnode {
+	last := len(b.chunks) - 1
+	if last < 0 || len(b.chunks[last]) == cap(b.chunks[last]) {
+		b.chunks = append(b.chunks, make([]xnode, 0, b.chunkSize))
+		last++
+	}
+	b.chunks[last] = append(b.chunks[last], xnode{})
+	return &b.chunks[last][len(b.chunks[last])-1]
+}
+
+// textNode makes a text node of b.text[off:].
+func (b *treeBuilder) textNode(off int) *xnode {
+	n := b.node()
+	b.textNodes = append(b.textNodes, textSpan{n: n, off: off, end: len(b.text)})
+	return n
+}
+
+// ptrs copies a child list into the pointer slab.
+func (b *treeBuilder) ptrs(kids []*xnode) []*xnode {
+	if len(kids) == 0 {
+		return nil
+	}
+	if cap(b.ptrSlab)-len(b.ptrSlab) < len(kids) {
+		b.ptrSlab = make([]*xnode, 0, max(len(kids), b.chunkSize))
+	}
+	i := len(b.ptrSlab)
+	b.ptrSlab = append(b.ptrSlab, kids...)
+	return b.ptrSlab[i:len(b.ptrSlab):len(b.ptrSlab)]
+}
+
+// finish gives every text node its string.
+func (b *treeBuilder) finish() {
+	all := string(b.text)
+	for _, t := range b.textNodes {
+		t.n.data = all[t.off:t.end]
+	}
 }
 
 // charsetReader accepts the encodings a wire may declare besides UTF-8:

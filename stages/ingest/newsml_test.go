@@ -359,6 +359,18 @@ func TestParseNewsMLCases(t *testing.T) {
 			},
 		},
 		{
+			name: "white space between inline elements is kept",
+			doc: `<newsItem ` + nar + ` guid="g"><contentMeta><headline><span>Two</span> <span>words</span></headline></contentMeta>` +
+				`<contentSet><inlineXML contenttype="application/nitf+xml"><nitf><body><body.content>` + "\n  " +
+				`<p><em>a</em> <strong>b</strong>c<b> </b>d</p>` + "\n  " + `<p>` + "\n" + `e</p>` +
+				`</body.content></body></nitf></inlineXML></contentSet></newsItem>`,
+			check: func(t *testing.T, s *proto.Story) {
+				if s.Headline != "Two words" || s.BodyText != "a bc d\n\ne" {
+					t.Errorf("headline %q body %q", s.Headline, s.BodyText)
+				}
+			},
+		},
+		{
 			name: "language tag wins over xml:lang",
 			doc:  `<newsItem ` + nar + ` guid="g" xml:lang="de"><contentMeta><language tag="de-AT"/></contentMeta>` + body + `</newsItem>`,
 			check: func(t *testing.T, s *proto.Story) {
