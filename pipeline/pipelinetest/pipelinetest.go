@@ -83,29 +83,39 @@ func Eventually(t testing.TB, d time.Duration, cond func() bool, msg string, arg
 }
 
 // StreamMsgs returns the number of messages in a stream on one subject
-// ("" for all).
+// ("" for all); it fails the test if the server does not answer.
 func StreamMsgs(t testing.TB, js jetstream.JetStream, stream, subject string) uint64 {
 	t.Helper()
+	n, err := CountMsgs(js, stream, subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// CountMsgs is StreamMsgs returning the error, for polling while a cluster
+// elects a new leader (its API may time out meanwhile).
+func CountMsgs(js jetstream.JetStream, stream, subject string) (uint64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := js.Stream(ctx, stream)
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	if subject == "" {
 		info, err := s.Info(ctx)
 		if err != nil {
-			t.Fatal(err)
+			return 0, err
 		}
-		return info.State.Msgs
+		return info.State.Msgs, nil
 	}
 	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	var n uint64
 	for _, c := range info.State.Subjects {
 		n += c
 	}
-	return n
+	return n, nil
 }
