@@ -30,6 +30,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	replicas := fs.Int("replicas", 1, "replicas of each stream (3 on a three-node cluster)")
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story ingest accepts, in bytes")
 	history := fs.Duration("history-max-age", 30*24*time.Hour, "how long the raw history (the replay source) is kept")
+	historyBytes := fs.Int64("history-max-bytes", -1, "size bound of the raw history in bytes, oldest dropped first (-1: none)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "console", "log format: console or json")
 	httpAddr := fs.String("http", "", "accept stories by HTTP push on HOST:PORT: POST /v1/stories (off when empty)")
@@ -78,7 +79,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history})
+	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history, HistoryMaxBytes: *historyBytes})
 	cancel()
 	if err != nil {
 		nc.Close()
