@@ -109,20 +109,49 @@ func newFlags(e *env, name, synopsis string) *flags {
 	}}
 }
 
-// flags is a command's flag set and its --help printer.
+// flags is a command's flag set and its --help printer. Flags and
+// arguments may be interleaved (replay --from-files a.jsonl --into x); "--"
+// ends the flags.
 type flags struct {
 	*flag.FlagSet
 	help func()
+	args []string
+}
+
+// Args, NArg and Arg are the positional arguments, wherever they stood.
+func (f *flags) Args() []string { return f.args }
+func (f *flags) NArg() int      { return len(f.args) }
+func (f *flags) Arg(i int) string {
+	if i < len(f.args) {
+		return f.args[i]
+	}
+	return ""
 }
 
 // parse parses flags; --help prints usage and returns flag.ErrHelp.
 func parse(fs *flags, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.help()
-			return flag.ErrHelp
+	var rest []string
+	for i, a := range args {
+		if a == "--" {
+			args, rest = args[:i], args[i+1:]
+			break
 		}
-		return usagef("%s", err.Error())
 	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.help()
+				return flag.ErrHelp
+			}
+			return usagef("%s", err.Error())
+		}
+		args = fs.FlagSet.Args()
+		if len(args) == 0 {
+			break
+		}
+		fs.args = append(fs.args, args[0])
+		args = args[1:]
+	}
+	fs.args = append(fs.args, rest...)
 	return nil
 }

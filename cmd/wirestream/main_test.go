@@ -56,6 +56,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--workers", "0"}, "at least 1"},
 		{[]string{"ingest", "--source", "a.b"}, "--source"},
 		{[]string{"run", "extra"}, `unexpected argument "extra"`},
+		{[]string{"replay", "--from-files", "a.jsonl", "--since", "2024-01-01T00:00:00Z"}, "not with --from-files"},
+		{[]string{"replay", "--from-files", "--into", "x"}, "needs at least one PATH"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
