@@ -114,14 +114,16 @@ func parseSpeed(s string) (float64, error) {
 // progress shows done/total, rate and ETA: a bar redrawn in place on a
 // terminal, a line every 5 seconds otherwise (logs).
 type progress struct {
-	mu       sync.Mutex
-	w        io.Writer
-	tty      bool
-	start    time.Time
-	last     time.Time
-	done     int
-	total    int
-	finished bool
+	mu        sync.Mutex
+	w         io.Writer
+	tty       bool
+	start     time.Time
+	first     time.Time // when the first story was sent
+	firstDone int
+	last      time.Time
+	done      int
+	total     int
+	finished  bool
 }
 
 func newProgress(w io.Writer) *progress {
@@ -137,8 +139,13 @@ func newProgress(w io.Writer) *progress {
 func (p *progress) update(done, total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.done, p.total = done, total
 	now := time.Now()
+	if p.done == 0 && done > 0 && p.first.IsZero() {
+		// Rate and ETA count from the first story sent, not from the
+		// time spent reading the archive.
+		p.first, p.firstDone = now, done
+	}
+	p.done, p.total = done, total
 	every := 5 * time.Second
 	if p.tty {
 		every = 100 * time.Millisecond
@@ -151,10 +158,10 @@ func (p *progress) update(done, total int) {
 }
 
 func (p *progress) draw() {
-	elapsed := time.Since(p.start).Seconds()
+	elapsed := time.Since(p.first).Seconds()
 	rate := 0.0
-	if elapsed > 0 {
-		rate = float64(p.done) / elapsed
+	if elapsed > 0 && !p.first.IsZero() {
+		rate = float64(p.done-p.firstDone) / elapsed
 	}
 	eta := "?"
 	if rate > 0 {

@@ -151,6 +151,7 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 	save(done)
 	if stop != nil {
 		// Wait until the namespace's pipeline has dealt with every story.
+		log.Info("all stories sent; waiting for the namespace's stages", zap.String("namespace", cfg.Into), zap.Int("stories", len(items)))
 		want := uint64(len(items))
 		deadline := time.Now().Add(10 * time.Minute)
 		for {
