@@ -26,6 +26,9 @@ type DedupeConfig struct {
 	Replicas int
 }
 
+// decideTimeout bounds one dedupe decision (normally well under 10 ms).
+const decideTimeout = 30 * time.Second
+
 // dedupeHandler adapts a Deduper to the stage contract: it sets the story's
 // dedupe decision and passes the story on (the output routes it downstream
 // or to the audit subject).
@@ -35,6 +38,10 @@ type dedupeHandler struct {
 }
 
 func (h *dedupeHandler) Handle(ctx context.Context, s *proto.Story) ([]*proto.Story, error) {
+	// Decide waits for its signature to come back through the shared log;
+	// bound it, so a stalled log turns into a retry instead of a stuck worker.
+	ctx, cancel := context.WithTimeout(ctx, decideTimeout)
+	defer cancel()
 	dec, err := h.d.Decide(ctx, s)
 	if err != nil {
 		if errors.Is(err, dedupe.ErrInvalidStory) {
