@@ -155,9 +155,9 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 		want := uint64(len(items))
 		deadline := time.Now().Add(10 * time.Minute)
 		for {
-			res.Published, _ = streamCount(ctx, js, target.OutStream(), target.OutAll())
-			res.Audited, _ = streamCount(ctx, js, target.AuditStream(), "")
-			res.DeadLettered, _ = streamCount(ctx, js, target.DLQStream(), "")
+			res.Published, _ = pipeline.CountMsgs(ctx, js, target.OutStream(), target.OutAll())
+			res.Audited, _ = pipeline.CountMsgs(ctx, js, target.AuditStream(), "")
+			res.DeadLettered, _ = pipeline.CountMsgs(ctx, js, target.DLQStream(), "")
 			if res.Published+res.Audited+res.DeadLettered >= want || ctx.Err() != nil || time.Now().After(deadline) {
 				break
 			}
@@ -423,27 +423,4 @@ func replayKey(items []replayItem) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
-}
-
-func streamCount(ctx context.Context, js jetstream.JetStream, stream, subject string) (uint64, error) {
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		return 0, err
-	}
-	if subject == "" {
-		info, err := s.Info(ctx)
-		if err != nil {
-			return 0, err
-		}
-		return info.State.Msgs, nil
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		return 0, err
-	}
-	var n uint64
-	for _, c := range info.State.Subjects {
-		n += c
-	}
-	return n, nil
 }

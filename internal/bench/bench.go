@@ -189,29 +189,6 @@ func preload(ctx context.Context, js jetstream.JetStream, names proto.Names, raw
 	}
 }
 
-func count(ctx context.Context, js jetstream.JetStream, stream, subject string) (uint64, error) {
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		return 0, err
-	}
-	if subject == "" {
-		info, err := s.Info(ctx)
-		if err != nil {
-			return 0, err
-		}
-		return info.State.Msgs, nil
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		return 0, err
-	}
-	var n uint64
-	for _, c := range info.State.Subjects {
-		n += c
-	}
-	return n, nil
-}
-
 // waitFor polls until done() reports want, returning when it got there.
 func waitFor(ctx context.Context, want uint64, done func() (uint64, error)) (time.Time, error) {
 	deadline := time.Now().Add(30 * time.Minute)
@@ -265,7 +242,7 @@ func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Co
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = st.Run(runCtx) }()
 	}
-	end, err := waitFor(ctx, uint64(len(raws)), func() (uint64, error) { return count(ctx, js, names.OutStream(), names.OutAll()) })
+	end, err := waitFor(ctx, uint64(len(raws)), func() (uint64, error) { return pipeline.CountMsgs(ctx, js, names.OutStream(), names.OutAll()) })
 	cancel()
 	wg.Wait()
 	if err != nil {
@@ -286,11 +263,11 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 	start := time.Now()
 	_, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers, Connect: cfg.connect}, cfg.Log)
 	done := func() (uint64, error) {
-		out, err := count(ctx, js, names.OutStream(), names.OutAll())
+		out, err := pipeline.CountMsgs(ctx, js, names.OutStream(), names.OutAll())
 		if err != nil {
 			return 0, err
 		}
-		audit, err := count(ctx, js, names.AuditStream(), "")
+		audit, err := pipeline.CountMsgs(ctx, js, names.AuditStream(), "")
 		return out + audit, err
 	}
 	end, err := waitFor(ctx, uint64(len(raws)), done)
@@ -305,8 +282,8 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 	if res.RelayPerS > 0 {
 		res.PipelineRatio = res.PipelinePerS / res.RelayPerS
 	}
-	out, _ := count(ctx, js, names.OutStream(), names.OutAll())
-	audit, _ := count(ctx, js, names.AuditStream(), "")
+	out, _ := pipeline.CountMsgs(ctx, js, names.OutStream(), names.OutAll())
+	audit, _ := pipeline.CountMsgs(ctx, js, names.AuditStream(), "")
 	res.Published, res.Audited = int(out), int(audit)
 	// Bytes stored per story: every stream the pipeline writes, the dedupe
 	// state included (the raw history holds the input itself).
@@ -358,11 +335,11 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	err = preload(ctx, js, names, feed, time.Duration(float64(time.Second)/rate))
 	if err == nil {
 		_, err = waitFor(ctx, uint64(len(feed)), func() (uint64, error) {
-			out, err := count(ctx, js, names.OutStream(), names.OutAll())
+			out, err := pipeline.CountMsgs(ctx, js, names.OutStream(), names.OutAll())
 			if err != nil {
 				return 0, err
 			}
-			audit, err := count(ctx, js, names.AuditStream(), "")
+			audit, err := pipeline.CountMsgs(ctx, js, names.AuditStream(), "")
 			return out + audit, err
 		})
 	}

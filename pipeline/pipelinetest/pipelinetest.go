@@ -98,24 +98,5 @@ func StreamMsgs(t testing.TB, js jetstream.JetStream, stream, subject string) ui
 func CountMsgs(js jetstream.JetStream, stream, subject string) (uint64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		return 0, err
-	}
-	if subject == "" {
-		info, err := s.Info(ctx)
-		if err != nil {
-			return 0, err
-		}
-		return info.State.Msgs, nil
-	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		return 0, err
-	}
-	var n uint64
-	for _, c := range info.State.Subjects {
-		n += c
-	}
-	return n, nil
+	return pipeline.CountMsgs(ctx, js, stream, subject)
 }
