@@ -89,17 +89,20 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 	if cfg.Into != "" {
 		id = cfg.Into
 	}
-	var items []replayItem
+	var src replaySource
 	if len(cfg.Files) > 0 {
-		items, err = archiveItems(cfg.Files, cfg.MaxBytes)
+		items, err := archiveItems(cfg.Files, cfg.MaxBytes)
+		if err != nil {
+			return res, err
+		}
+		src = &sliceSource{items: items, key: replayKey(items)}
 	} else {
-		items, err = historyItems(ctx, js, cfg.Live, cfg.Since, cfg.Until)
+		if src, err = newHistorySource(ctx, js, cfg.Live, cfg.Since, cfg.Until); err != nil {
+			return res, err
+		}
 	}
-	if err != nil {
-		return res, err
-	}
-	res.Total = len(items)
-	runKey := replayKey(items)
+	res.Total = src.Total()
+	runKey := src.Key()
 
 	// Progress lives in a KV bucket so an interrupted replay can resume.
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: cfg.Live.StreamPrefix + "_REPLAY", Description: "wirestream replay checkpoints", History: 1})
@@ -134,12 +137,33 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 	}
 
 	save := func(done int) {
-		b, _ := json.Marshal(checkpoint{Done: done, Total: len(items), Key: runKey})
+		b, _ := json.Marshal(checkpoint{Done: done, Total: res.Total, Key: runKey})
 		if _, err := kv.Put(context.WithoutCancel(ctx), proto.Token(id), b); err != nil {
 			log.Warn("replay checkpoint", zap.Error(err))
 		}
 	}
-	done, err := replaySend(ctx, js, target, id, items, start, cfg, save)
+	snd := &sender{js: js, target: target, id: id, cfg: cfg, total: res.Total, save: save, done: start}
+	// Skip what an interrupted run already sent, then send chunk by chunk:
+	// the history is never held in memory as a whole.
+	for skipped := 0; skipped < start && err == nil; {
+		var chunk []replayItem
+		chunk, err = src.Next(ctx, min(replayChunk, start-skipped))
+		if len(chunk) == 0 {
+			break
+		}
+		skipped += len(chunk)
+	}
+	for err == nil {
+		var chunk []replayItem
+		if chunk, err = src.Next(ctx, replayChunk); err != nil || len(chunk) == 0 {
+			break
+		}
+		err = snd.send(ctx, chunk)
+	}
+	if err == nil {
+		err = snd.flush(ctx)
+	}
+	done := snd.done
 	res.Replayed = done - start
 	if err != nil {
 		save(done)
@@ -151,8 +175,8 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 	save(done)
 	if stop != nil {
 		// Wait until the namespace's pipeline has dealt with every story.
-		log.Info("all stories sent; waiting for the namespace's stages", zap.String("namespace", cfg.Into), zap.Int("stories", len(items)))
-		want := uint64(len(items))
+		log.Info("all stories sent; waiting for the namespace's stages", zap.String("namespace", cfg.Into), zap.Int("stories", done))
+		want := uint64(done)
 		deadline := time.Now().Add(10 * time.Minute)
 		for {
 			res.Published, _ = pipeline.CountMsgs(ctx, js, target.OutStream(), target.OutAll())
@@ -174,119 +198,163 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 	return res, nil
 }
 
-// replaySend publishes items[start:] to the target's raw subjects, paced,
-// with a bounded window of unacknowledged publishes. It returns how many
-// items are stored (a prefix of items).
-func replaySend(ctx context.Context, js jetstream.JetStream, target proto.Names, id string, items []replayItem, start int, cfg ReplayConfig, save func(int)) (int, error) {
-	const window = 256
-	type pending struct {
-		f jetstream.PubAckFuture
-		i int
-	}
-	var inflight []pending
-	done := start
-	flush := func() error {
-		for _, p := range inflight {
+// replayChunk is how many stories are read ahead of sending.
+const replayChunk = 2000
+
+// sender publishes stories to the target's raw subjects, paced, with a
+// bounded window of unacknowledged publishes, counting what is stored.
+type sender struct {
+	js       jetstream.JetStream
+	target   proto.Names
+	id       string
+	cfg      ReplayConfig
+	total    int
+	save     func(int)
+	done     int // stories stored, counted in order
+	sent     int // stories handed to the server
+	inflight []jetstream.PubAckFuture
+	t0       time.Time
+	first    time.Time
+}
+
+// collect counts the publishes already acknowledged, in order; with wait it
+// waits for all of them.
+func (s *sender) collect(ctx context.Context, wait bool) error {
+	n := 0
+	defer func() {
+		if n > 0 {
+			s.inflight = s.inflight[n:]
+			s.save(s.done)
+		}
+	}()
+	for _, f := range s.inflight {
+		if wait {
 			select {
-			case <-p.f.Ok():
-			case err := <-p.f.Err():
-				return fmt.Errorf("replay story %d: %w", p.i, err)
+			case <-f.Ok():
+			case err := <-f.Err():
+				return fmt.Errorf("replay story %d: %w", s.done+1, err)
 			case <-ctx.Done():
 				return ctx.Err()
 			case <-time.After(30 * time.Second):
-				return fmt.Errorf("replay story %d: no acknowledgement", p.i)
+				return fmt.Errorf("replay story %d: no acknowledgement", s.done+1)
 			}
-			done = p.i + 1
-			if cfg.Progress != nil {
-				cfg.Progress(done, len(items))
-			}
-		}
-		inflight = inflight[:0]
-		save(done)
-		return nil
-	}
-	// collect counts the publishes already acknowledged, in order, without
-	// waiting.
-	collect := func() error {
-		n := 0
-		for _, p := range inflight {
+		} else {
 			select {
-			case <-p.f.Ok():
-			case err := <-p.f.Err():
-				return fmt.Errorf("replay story %d: %w", p.i, err)
+			case <-f.Ok():
+			case err := <-f.Err():
+				return fmt.Errorf("replay story %d: %w", s.done+1, err)
 			default:
-				goto stop
-			}
-			done = p.i + 1
-			n++
-			if cfg.Progress != nil {
-				cfg.Progress(done, len(items))
+				return nil
 			}
 		}
-	stop:
-		if n > 0 {
-			inflight = inflight[n:]
-			save(done)
+		n++
+		s.done++
+		if s.cfg.Progress != nil {
+			s.cfg.Progress(s.done, s.total)
 		}
-		return nil
 	}
-	var t0 time.Time
-	var first time.Time
-	for i := start; i < len(items); i++ {
-		it := items[i]
-		if cfg.Speed > 0 {
-			if t0.IsZero() {
-				t0, first = time.Now(), it.at
-			} else if wait := time.Until(t0.Add(time.Duration(float64(it.at.Sub(first)) / cfg.Speed))); wait > 0 {
-				// Sleep to the story's slot; meanwhile acks come in and are
-				// counted without blocking, so the schedule never slips.
+	return nil
+}
+
+// flush waits until every publish is acknowledged.
+func (s *sender) flush(ctx context.Context) error {
+	err := s.collect(context.WithoutCancel(ctx), true)
+	if err == nil {
+		s.save(s.done)
+	}
+	return err
+}
+
+func (s *sender) send(ctx context.Context, items []replayItem) error {
+	const window = 256
+	for _, it := range items {
+		if s.cfg.Speed > 0 {
+			if s.t0.IsZero() {
+				s.t0, s.first = time.Now(), it.at
+			} else if wait := time.Until(s.t0.Add(time.Duration(float64(it.at.Sub(s.first)) / s.cfg.Speed))); wait > 0 {
+				// Sleep to the story's slot; acks are counted without
+				// blocking meanwhile, so the schedule never slips.
 				select {
 				case <-ctx.Done():
-					_ = flush()
-					return done, ctx.Err()
+					_ = s.flush(ctx)
+					return ctx.Err()
 				case <-time.After(wait):
 				}
-				if err := collect(); err != nil {
-					return done, err
+				if err := s.collect(ctx, false); err != nil {
+					return err
 				}
 			}
 		}
 		if ctx.Err() != nil {
-			_ = flush()
-			return done, ctx.Err()
+			_ = s.flush(ctx)
+			return ctx.Err()
 		}
 		source := it.header.Get(proto.HeaderSource)
 		if source == "" {
 			source = "replay"
 		}
-		m := nats.NewMsg(target.Raw(source))
+		m := nats.NewMsg(s.target.Raw(source))
 		m.Data = it.data
 		for k, v := range it.header {
 			if k != proto.HeaderMsgID {
 				m.Header[k] = v
 			}
 		}
-		m.Header.Set(proto.HeaderReplay, id)
-		m.Header.Set(proto.HeaderMsgID, "replay:"+proto.Token(id)+":"+it.key)
-		if cfg.Sent != nil {
-			cfg.Sent(i, time.Now())
+		m.Header.Set(proto.HeaderReplay, s.id)
+		m.Header.Set(proto.HeaderMsgID, "replay:"+proto.Token(s.id)+":"+it.key)
+		if s.cfg.Sent != nil {
+			s.cfg.Sent(s.sent, time.Now())
 		}
-		f, err := js.PublishMsgAsync(m)
+		f, err := s.js.PublishMsgAsync(m)
 		if err != nil {
-			return done, err
+			return err
 		}
-		inflight = append(inflight, pending{f: f, i: i})
-		if len(inflight) >= window {
-			if err := flush(); err != nil {
-				return done, err
+		s.sent++
+		s.inflight = append(s.inflight, f)
+		if len(s.inflight) >= window {
+			if err := s.collect(ctx, true); err != nil {
+				return err
 			}
 		}
 	}
-	return done, flush()
+	return nil
 }
 
-// historyItems reads the raw history between since and until.
-func historyItems(ctx context.Context, js jetstream.JetStream, live proto.Names, since, until time.Time) ([]replayItem, error) {
+// replaySource yields the stories of a replay in order, a chunk at a time.
+type replaySource interface {
+	Total() int
+	Key() string // identifies the set of stories, for --resume
+	Next(ctx context.Context, max int) ([]replayItem, error)
+}
+
+type sliceSource struct {
+	items []replayItem
+	key   string
+	pos   int
+}
+
+func (s *sliceSource) Total() int  { return len(s.items) }
+func (s *sliceSource) Key() string { return s.key }
+func (s *sliceSource) Next(_ context.Context, max int) ([]replayItem, error) {
+	end := min(s.pos+max, len(s.items))
+	chunk := s.items[s.pos:end]
+	s.pos = end
+	return chunk, nil
+}
+
+// historySource reads the raw history between since and until (or the last
+// message when the replay started) with an ordered consumer, a chunk at a
+// time.
+type historySource struct {
+	cons  jetstream.Consumer
+	last  uint64
+	until time.Time
+	total int
+	key   string
+	done  bool
+}
+
+func newHistorySource(ctx context.Context, js jetstream.JetStream, live proto.Names, since, until time.Time) (*historySource, error) {
 	stream, err := js.Stream(ctx, live.RawStream())
 	if err != nil {
 		return nil, fmt.Errorf("raw history %s: %w", live.RawStream(), err)
@@ -295,22 +363,38 @@ func historyItems(ctx context.Context, js jetstream.JetStream, live proto.Names,
 	if err != nil {
 		return nil, err
 	}
-	last := info.State.LastSeq
-	if last == 0 || info.State.Msgs == 0 {
-		return nil, nil
+	h := &historySource{last: info.State.LastSeq, until: until,
+		key: fmt.Sprintf("history:%d:%d:%d", since.Unix(), until.Unix(), info.State.LastSeq)}
+	if info.State.Msgs == 0 {
+		h.done = true
+		return h, nil
 	}
 	occ := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if !since.IsZero() {
 		occ.DeliverPolicy = jetstream.DeliverByStartTimePolicy
 		occ.OptStartTime = &since
 	}
-	cons, err := stream.OrderedConsumer(ctx, occ)
+	if h.cons, err = stream.OrderedConsumer(ctx, occ); err != nil {
+		return nil, err
+	}
+	ci, err := h.cons.Info(ctx)
 	if err != nil {
 		return nil, err
 	}
+	h.total = int(ci.NumPending) // at most: --until may end it sooner
+	return h, nil
+}
+
+func (h *historySource) Total() int  { return h.total }
+func (h *historySource) Key() string { return h.key }
+
+func (h *historySource) Next(ctx context.Context, max int) ([]replayItem, error) {
+	if h.done {
+		return nil, nil
+	}
 	var items []replayItem
-	for {
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
+	for len(items) < max {
+		batch, err := h.cons.Fetch(max-len(items), jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			return nil, err
 		}
@@ -321,7 +405,8 @@ func historyItems(ctx context.Context, js jetstream.JetStream, live proto.Names,
 			if err != nil {
 				return nil, err
 			}
-			if (!until.IsZero() && md.Timestamp.After(until)) || md.Sequence.Stream > last {
+			if (!h.until.IsZero() && md.Timestamp.After(h.until)) || md.Sequence.Stream > h.last {
+				h.done = true
 				return items, nil
 			}
 			at := md.Timestamp
@@ -329,7 +414,8 @@ func historyItems(ctx context.Context, js jetstream.JetStream, live proto.Names,
 				at = time.Unix(0, v)
 			}
 			items = append(items, replayItem{data: m.Data(), header: m.Headers(), at: at, key: "seq" + strconv.FormatUint(md.Sequence.Stream, 10)})
-			if md.Sequence.Stream >= last {
+			if md.Sequence.Stream >= h.last {
+				h.done = true
 				return items, nil
 			}
 		}
@@ -337,9 +423,11 @@ func historyItems(ctx context.Context, js jetstream.JetStream, live proto.Names,
 			return nil, err
 		}
 		if got == 0 {
+			h.done = true
 			return items, nil
 		}
 	}
+	return items, nil
 }
 
 // archiveItems reads files and directories of stories (JSON lines, ninjs,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wirestream/wirestream/internal/app"
 	"github.com/wirestream/wirestream/internal/corpus"
+	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
 	"github.com/wirestream/wirestream/proto"
 )
@@ -184,3 +185,47 @@ func must(t *testing.T, err error) {
 }
 
 var _ = fmt.Sprint
+
+// An interrupted replay of the history resumes from its checkpoint, reading
+// the history in chunks, and the output holds each story once.
+func TestReplayHistoryResume(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	live := proto.Live()
+	ctx0 := pipelinetest.Context(t, 60*time.Second)
+	must(t, pipeline.EnsureStreams(ctx0, js, live, pipeline.StreamsConfig{}))
+	const n = 2500 // more than one chunk
+	data, err := corpus.JSONLines(corpus.Generate(corpus.Config{Stories: n, Size: 800, Seed: 13}))
+	must(t, err)
+	var report strings.Builder
+	if res, err := app.IngestFiles(ctx0, js, app.IngestConfig{Names: live, Source: "hist"}, []app.Input{{Name: "h", R: strings.NewReader(string(data))}}, &report); err != nil || res.Accepted != n {
+		t.Fatalf("ingest: %+v %v %s", res, err, report.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := app.ReplayConfig{Live: live, Into: "hist", Since: time.Now().Add(-time.Hour), Progress: func(done, total int) {
+		if done >= n/2 {
+			cancel()
+		}
+	}}
+	res, err := app.Replay(ctx, js, cfg, nil)
+	if !errors.Is(err, context.Canceled) || res.Replayed >= n {
+		t.Fatalf("interrupted replay: %v (%+v)", err, res)
+	}
+	cfg.Progress = nil
+	cfg.Resume = true
+	res2, err := app.Replay(pipelinetest.Context(t, 180*time.Second), js, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Skipped == 0 || res2.Skipped+res2.Replayed != n || res2.Total != n {
+		t.Errorf("resume: %+v, want %d in all", res2, n)
+	}
+	ns, _ := proto.Namespace("hist")
+	if got := pipelinetest.StreamMsgs(t, js, ns.OutStream(), ns.OutAll()) + pipelinetest.StreamMsgs(t, js, ns.AuditStream(), ""); got != n {
+		t.Errorf("namespace holds %d stories (published + audited), want %d exactly once", got, n)
+	}
+	if dups := pipelinetest.StreamMsgs(t, js, ns.AuditStream(), ns.Audit(proto.DedupeDuplicate)); dups != 0 {
+		t.Errorf("%d stories replayed twice (audited as duplicates)", dups)
+	}
+}
