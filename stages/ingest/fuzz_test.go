@@ -51,6 +51,26 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// FuzzNormalizeText: the text is normalised once (idempotent), and the
+// fast path that returns clean text unchanged agrees with the full pass.
+func FuzzNormalizeText(f *testing.F) {
+	for _, seed := range []string{apText, "a  b", "x\n\n\ny", "caf\u0065\u0301", "\u00a0lead", "tab\there", "ok text.", "line \nnext", "z\u200b"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		n := ingest.NormalizeText(s)
+		if slow := ingest.NormalizeTextSlow(s); n != slow {
+			t.Fatalf("fast path disagrees: %q -> %q, full pass %q", s, n, slow)
+		}
+		if again := ingest.NormalizeText(n); again != n {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, n, again)
+		}
+	})
+}
+
 // FuzzDateline checks the dateline parser's invariants.
 func FuzzDateline(f *testing.F) {
 	for _, seed := range []string{"SAMARKAND, Uzbekistan (AP) — x", "LONDON, Sept 16 (Reuters) - y", "A - b", "—", " - ", "X (Y) —"} {

@@ -14,11 +14,16 @@ import (
 // space collapse to one; lines are trimmed; more than one blank line between
 // paragraphs collapses to one; leading and trailing space is removed.
 func NormalizeText(s string) string {
-	if s == "" {
+	if s == "" || isNormalized(s) {
 		return s
 	}
-	if !norm.NFC.IsNormalString(s) {
-		s = norm.NFC.String(s)
+	return normalizeSlow(s)
+}
+
+// normalizeSlow is the full pass of NormalizeText.
+func normalizeSlow(s string) string {
+	if s == "" {
+		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -66,7 +71,13 @@ func NormalizeText(s string) string {
 			wrote = true
 		}
 	}
-	return b.String()
+	// NFC last: dropping a control or zero-width character can bring a
+	// combining mark next to its base (found by FuzzNormalizeText).
+	out := b.String()
+	if !norm.NFC.IsNormalString(out) {
+		out = norm.NFC.String(out)
+	}
+	return out
 }
 
 // NormalizeLine is NormalizeText for single-line fields (headline, byline):
@@ -77,4 +88,56 @@ func NormalizeLine(s string) string {
 		return s
 	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// isNormalized reports whether NormalizeText would return s unchanged, in
+// one pass and without allocating: most wire copy is already clean, and
+// normalising 6 KB rune by rune cost more than everything else in ingest.
+func isNormalized(s string) bool {
+	if s[0] == ' ' || s[0] == '\n' || s[len(s)-1] == ' ' || s[len(s)-1] == '\n' {
+		return false
+	}
+	ascii := true
+	newlines := 0
+	var prev byte
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '\n':
+				if prev == ' ' {
+					return false // trailing space on a line
+				}
+				newlines++
+				if newlines > 2 {
+					return false
+				}
+			case c == ' ':
+				if prev == ' ' || prev == '\n' {
+					return false // double space, or a line starting with one
+				}
+				newlines = 0
+			case c < 0x20 || c == 0x7f:
+				return false // tab, CR, other controls
+			default:
+				newlines = 0
+			}
+			prev = c
+			i++
+			continue
+		}
+		ascii = false
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return false
+		case r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u00ad' || r == '\u2060',
+			r == '\u2028' || r == '\u2029' || unicode.IsSpace(r):
+			return false
+		}
+		newlines = 0
+		prev = 'x'
+		i += size
+	}
+	return ascii || norm.NFC.IsNormalString(s)
 }

@@ -1,0 +1,57 @@
+package ingest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/ingest"
+)
+
+func sixKB() (ninjs []byte, text []byte) {
+	para := "The ministers agreed to meet again in June, officials said, after talks on the spring flow of the Syr Darya ran late into the night."
+	body := "TASHKENT, Uzbekistan (AP) — " + strings.Repeat(para+"\n\n", 45)
+	body = strings.TrimSpace(body[:6000])
+	s := &proto.Story{URI: "urn:bench:1", Version: "1", Headline: "Ministers meet over river flows", BodyText: body, PubStatus: "usable"}
+	b, _ := proto.MarshalJSON(s)
+	return b, []byte("date 2024-04-02 " + body)
+}
+
+// BenchmarkParse: one 6 KB story through the ingest stage's parser.
+//
+//	go test ./stages/ingest -run XXX -bench Parse -benchmem
+func BenchmarkParse(b *testing.B) {
+	st, _ := ingest.New(ingest.Config{})
+	ninjs, text := sixKB()
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"ninjs", ninjs}, {"text", text}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := st.Parse(c.data, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkNormalizeText on 6 KB of clean text (the common case: returned
+// as is) and of text with trailing spaces and tabs (the full pass).
+func BenchmarkNormalizeText(b *testing.B) {
+	_, text := sixKB()
+	clean := string(text)
+	dirty := strings.ReplaceAll(clean, ".\n", ". \t\n")
+	for _, c := range []struct{ name, s string }{{"clean", clean}, {"dirty", dirty}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = ingest.NormalizeText(c.s)
+			}
+		})
+	}
+}
