@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/wirestream/wirestream/pipeline"
@@ -125,53 +127,157 @@ func Enrich(ctx context.Context, cfg Config, inputs []Input, all, explain bool, 
 	if maxBytes == 0 {
 		maxBytes = ingest.DefaultMaxBytes
 	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	w := bufio.NewWriterSize(out, 64<<10)
 	defer w.Flush()
-	var buf []byte
-	for _, in := range inputs {
-		err := ingest.Split(in.R, maxBytes, func(rec ingest.Record) error {
-			res.Inputs++
-			origin := in.Name + ":" + strconv.Itoa(rec.Line)
-			results, err := o.Process(ctx, rec.Data, proto.RawMeta{Format: rec.Format, Source: "file", Origin: origin})
-			if err != nil {
-				res.Rejected++
-				fmt.Fprintf(report, "%s: rejected: %v\n", origin, trimOrigin(err, origin))
-				return nil
+
+	// Parsing and tagging are pure and run on every core; dedupe decides
+	// one story at a time in input order, so the decisions are those of a
+	// sequential run. Tags are computed ahead for every story and applied
+	// only to those dedupe passes, as in the pipeline, where audited
+	// stories are never tagged.
+	type job struct {
+		idx    int
+		origin string
+		rec    ingest.Record
+		err    error // a file that could not be split
+	}
+	type done struct {
+		job
+		stories []*proto.Story
+		tagged  []*proto.Story
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan job, 4*workers)
+	results := make(chan done, 4*workers)
+	go func() {
+		defer close(jobs)
+		idx := 0
+		for _, in := range inputs {
+			err := ingest.Split(in.R, maxBytes, func(rec ingest.Record) error {
+				select {
+				case jobs <- job{idx: idx, origin: in.Name + ":" + strconv.Itoa(rec.Line), rec: rec}:
+					idx++
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			if err != nil && ctx.Err() == nil {
+				select {
+				case jobs <- job{idx: idx, origin: in.Name, err: err}:
+					idx++
+				case <-ctx.Done():
+				}
 			}
-			for _, r := range results {
-				if r.Published {
-					res.Published++
-				} else {
-					res.Audited++
+		}
+	}()
+	var wg sync.WaitGroup
+	received := proto.FromTime(time.Now())
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				d := done{job: j}
+				if j.err == nil {
+					d.stories, d.err = o.ingest.HandleRaw(ctx, j.rec.Data, proto.RawMeta{Format: j.rec.Format, Source: "file",
+						Origin: j.origin, Seq: uint64(j.idx + 1), Received: received})
+					for _, s := range d.stories {
+						t := s.Clone()
+						if _, err := o.tag.Handle(ctx, t); err != nil {
+							d.err = err
+						}
+						d.tagged = append(d.tagged, t)
+					}
 				}
-				if !r.Published && !all {
-					continue
+				select {
+				case results <- d:
+				case <-ctx.Done():
+					return
 				}
-				buf, err = proto.AppendJSON(buf[:0], r.Story)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	var buf []byte
+	emit := func(d done) error {
+		if d.rec.Data == nil && d.err != nil { // a file that could not be split
+			res.Rejected++
+			fmt.Fprintf(report, "%s: %v\n", d.origin, d.err)
+			return nil
+		}
+		res.Inputs++
+		if d.err != nil {
+			res.Rejected++
+			fmt.Fprintf(report, "%s: rejected: %v\n", d.origin, trimOrigin(d.err, d.origin))
+			return nil
+		}
+		for i, s := range d.stories {
+			outs, err := o.dedupe.Handle(ctx, s)
+			if err != nil {
+				return fmt.Errorf("%s: dedupe: %w", d.origin, err)
+			}
+			s = outs[0]
+			published := Republished(s)
+			if published {
+				s.Place, s.Subject = d.tagged[i].Place, d.tagged[i].Subject
+				if _, err := o.publish.Handle(ctx, s); err != nil {
+					return fmt.Errorf("%s: %w", d.origin, err)
+				}
+				res.Published++
+			} else {
+				res.Audited++
+			}
+			if !published && !all {
+				continue
+			}
+			if buf, err = proto.AppendJSON(buf[:0], s); err != nil {
+				return err
+			}
+			buf = append(buf, '\n')
+			if _, err = w.Write(buf); err != nil {
+				return err
+			}
+			if explain && published {
+				t, err := Tagger()
 				if err != nil {
 					return err
 				}
-				buf = append(buf, '\n')
-				if _, err = w.Write(buf); err != nil {
+				if err := w.Flush(); err != nil {
 					return err
 				}
-				if explain && r.Published {
-					t, err := Tagger()
-					if err != nil {
-						return err
-					}
-					if err := w.Flush(); err != nil {
-						return err
-					}
-					WriteExplanation(report, r.Story, t.Explain(r.Story))
-				}
+				WriteExplanation(report, s, t.Explain(s))
 			}
-			return nil
-		})
-		if err != nil {
-			res.Rejected++
-			fmt.Fprintf(report, "%s: %v\n", in.Name, err)
 		}
+		return nil
+	}
+	pending := map[int]done{}
+	next := 0
+	for d := range results {
+		pending[d.idx] = d
+		for {
+			d, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if err := emit(d); err != nil {
+				cancel()
+				for range results {
+				}
+				return res, err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
 	}
 	return res, w.Flush()
 }
