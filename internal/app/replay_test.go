@@ -34,11 +34,22 @@ func TestReplayIntoNamespaceLeavesLiveUntouched(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns, _ := proto.Namespace("rerun")
-	if res.Total != int(liveRaw) || res.Published != 5 || res.Audited != 1 || res.DeadLettered != 3 {
-		t.Errorf("replay result %+v; want all %d raw stories, 5 published, 1 audited, 3 dead letters", res, liveRaw)
+	// Replayed at full speed, the stages work on a story's versions
+	// concurrently, so version 1 may be decided after version 2 (then it is
+	// stale): the newest version is published either way.
+	if res.Total != int(liveRaw) || res.Published+res.Audited != 6 || res.DeadLettered != 3 || res.Published < 4 {
+		t.Errorf("replay result %+v; want all %d raw stories, 6 published or audited, 3 dead letters", res, liveRaw)
 	}
-	if got := pipelinetest.StreamMsgs(t, l.js, ns.OutStream(), ns.Region("UZ")); got != 2 {
-		t.Errorf("namespace UZ node has %d stories, want 2", got)
+	var newest bool
+	err = pipeline.Subscribe(ctx, l.js, pipeline.SubscribeConfig{Names: ns, Subject: ns.Region("UZ"), FromStart: true}, func(d pipeline.Delivery) error {
+		if d.Story.URI == "urn:test:e2e:tashkent-water" && d.Story.Version == "2" {
+			newest = true
+			return pipeline.ErrStop
+		}
+		return nil
+	})
+	if err != nil || !newest {
+		t.Errorf("namespace UZ node lacks version 2 of the Tashkent story (%v)", err)
 	}
 	time.Sleep(200 * time.Millisecond)
 	if o, a, r := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), ""), pipelinetest.StreamMsgs(t, l.js, l.names.AuditStream(), ""),
