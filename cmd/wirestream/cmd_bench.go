@@ -19,6 +19,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	size := fs.Int("size", 6000, "approximate body size of a story, bytes")
 	dup := fs.Float64("dup-rate", 0.1, "share of resends, updates and near copies in the corpus (0 to 1)")
 	workers := fs.Int("workers", 4, "workers per stage")
+	tagWorkers := fs.Int("tag-workers", 0, "workers of the tag stage (default --workers)")
 	latencyN := fs.Int("latency-stories", 0, "stories in the latency phase (default min(stories, 5000))")
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
@@ -55,7 +56,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(progress, "wirestream bench: %d stories of ~%d bytes, dup-rate %.2f, %d workers per stage (embedded server, file storage)\n",
 		*stories, *size, *dup, *workers)
-	res, err := bench.Run(ctx, bench.Config{Stories: *stories, Size: *size, DupRate: *dup, Workers: *workers, LatencyN: *latencyN,
+	res, err := bench.Run(ctx, bench.Config{Stories: *stories, Size: *size, DupRate: *dup, Workers: *workers, TagWorkers: *tagWorkers, LatencyN: *latencyN,
 		Seed: *seed, Progress: progress})
 	if err != nil {
 		return err
@@ -73,6 +74,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "%-28s %12.0f  (%.2f of relay)\n", "pipeline_per_s", res.PipelinePerS, res.PipelineRatio)
 	fmt.Fprintf(w, "%-28s %12.0f\n", "enrich_per_s", res.EnrichPerS)
 	fmt.Fprintf(w, "%-28s %12.1f  (at %.0f stories/s)\n", "p50_ms", res.P50Ms, res.LatencyRatePerS)
+	fmt.Fprintf(w, "%-28s %12.1f\n", "p90_ms", res.P90Ms)
 	fmt.Fprintf(w, "%-28s %12.1f\n", "p99_ms", res.P99Ms)
 	var stages []string
 	for s := range res.CPUMicrosPerStory {

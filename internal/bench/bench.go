@@ -33,15 +33,16 @@ import (
 
 // Config sets the run.
 type Config struct {
-	Stories  int     // corpus size (default 20,000)
-	Size     int     // body bytes (default 6,000)
-	DupRate  float64 // share of resends, updates, near copies (default 0.1)
-	Workers  int     // workers per stage (default 4)
-	LatencyN int     // stories in the latency phase (default min(Stories, 5,000))
-	Seed     uint64
-	Dir      string // store directory (default a temporary one, removed)
-	Log      *zap.Logger
-	Progress io.Writer // phase lines as they finish; nil: none
+	Stories    int     // corpus size (default 20,000)
+	Size       int     // body bytes (default 6,000)
+	DupRate    float64 // share of resends, updates, near copies (default 0.1)
+	Workers    int     // workers per stage (default 4)
+	TagWorkers int     // workers of the tag stage (default Workers)
+	LatencyN   int     // stories in the latency phase (default min(Stories, 5,000))
+	Seed       uint64
+	Dir        string // store directory (default a temporary one, removed)
+	Log        *zap.Logger
+	Progress   io.Writer // phase lines as they finish; nil: none
 
 	connect func(stage string) (jetstream.JetStream, func(), error)
 }
@@ -52,12 +53,14 @@ type Result struct {
 	SizeBytes           int                `json:"size_bytes"`
 	DupRate             float64            `json:"dup_rate"`
 	Workers             int                `json:"workers"`
+	TagWorkers          int                `json:"tag_workers"`
 	RelayPerS           float64            `json:"relay_per_s"`
 	PipelinePerS        float64            `json:"pipeline_per_s"`
 	PipelineRatio       float64            `json:"pipeline_to_relay"`
 	EnrichPerS          float64            `json:"enrich_per_s"`
 	LatencyRatePerS     float64            `json:"latency_rate_per_s"`
 	P50Ms               float64            `json:"p50_ms"`
+	P90Ms               float64            `json:"p90_ms"`
 	P99Ms               float64            `json:"p99_ms"`
 	CPUMicrosPerStory   map[string]float64 `json:"cpu_us_per_story"`
 	StoredBytesPerStory float64            `json:"stored_bytes_per_story"`
@@ -76,6 +79,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Workers == 0 {
 		c.Workers = 4
+	}
+	if c.TagWorkers == 0 {
+		c.TagWorkers = c.Workers
 	}
 	if c.LatencyN == 0 {
 		c.LatencyN = min(c.Stories, 5000)
@@ -134,7 +140,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
-	res := &Result{Stories: cfg.Stories, SizeBytes: cfg.Size, DupRate: cfg.DupRate, Workers: cfg.Workers, Cores: numCPU()}
+	res := &Result{Stories: cfg.Stories, SizeBytes: cfg.Size, DupRate: cfg.DupRate, Workers: cfg.Workers, TagWorkers: cfg.TagWorkers, Cores: numCPU()}
 
 	if res.RelayPerS, err = runRelay(ctx, js, raws, cfg); err != nil {
 		return nil, fmt.Errorf("relay: %w", err)
@@ -261,7 +267,7 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	start := time.Now()
-	_, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers, Connect: cfg.connect}, cfg.Log)
+	_, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers, Connect: cfg.connect, Stage: cfg.stageHook}, cfg.Log)
 	done := func() (uint64, error) {
 		out, err := pipeline.CountMsgs(ctx, js, names.OutStream(), names.OutAll())
 		if err != nil {
@@ -323,7 +329,7 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	}
 	defer sub.Unsubscribe()
 	runCtx, cancel := context.WithCancel(ctx)
-	stages, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers, Connect: cfg.connect}, cfg.Log)
+	stages, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers, Connect: cfg.connect, Stage: cfg.stageHook}, cfg.Log)
 	for _, st := range stages {
 		<-st.Ready()
 	}
@@ -358,6 +364,7 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	}
 	sort.Float64s(lat)
 	res.P50Ms = lat[len(lat)/2]
+	res.P90Ms = lat[min(len(lat)-1, len(lat)*90/100)]
 	res.P99Ms = lat[min(len(lat)-1, len(lat)*99/100)]
 	return nil
 }
@@ -436,4 +443,11 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// stageHook applies per-stage settings (the tag stage's workers).
+func (c Config) stageHook(sc *pipeline.StageConfig) {
+	if sc.Name == proto.StageTag {
+		sc.Workers = c.TagWorkers
+	}
 }
