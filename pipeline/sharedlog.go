@@ -103,6 +103,11 @@ func (l *SharedLog) Start(ctx context.Context, apply func(data []byte) error) er
 					return
 				}
 				l.log.Warn("shared log read", zap.String("stream", l.cfg.Stream), zap.Error(err))
+				select {
+				case <-runCtx.Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
 				continue
 			}
 			if err := apply(m.Data()); err != nil {
