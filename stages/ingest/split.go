@@ -165,26 +165,17 @@ func splitJSON(br *bufio.Reader, fn func(Record) error) error {
 	}
 	line := 1
 	depth, start, startLine := 0, -1, 0
-	inString, escaped, inArray := false, false, false
+	inArray := false
+	var lx jsonLexer
 	for i := 0; i < len(data); i++ {
 		c := data[i]
 		if c == '\n' {
 			line++
 		}
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if !lx.structural(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '[':
 			if depth == 0 && start < 0 && !inArray {
 				inArray = true
@@ -214,7 +205,7 @@ func splitJSON(br *bufio.Reader, fn func(Record) error) error {
 			}
 		}
 	}
-	if depth != 0 || inString {
+	if depth != 0 || lx.inString {
 		return fmt.Errorf("%w: unterminated JSON value starting at line %d", ErrSplit, startLine)
 	}
 	return nil
@@ -248,22 +239,12 @@ func isCompleteJSON(b []byte) bool {
 		return false
 	}
 	depth := 0
-	inString, escaped := false, false
+	var lx jsonLexer
 	for i, c := range b {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if !lx.structural(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '{', '[':
 			depth++
 		case '}', ']':
@@ -274,4 +255,29 @@ func isCompleteJSON(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// jsonLexer follows JSON strings byte by byte, so that braces and brackets
+// inside strings are not taken for structure.
+type jsonLexer struct{ inString, escaped bool }
+
+// structural updates the state with c and reports whether c is outside any
+// string (quotes themselves are not structural).
+func (l *jsonLexer) structural(c byte) bool {
+	if l.inString {
+		switch {
+		case l.escaped:
+			l.escaped = false
+		case c == '\\':
+			l.escaped = true
+		case c == '"':
+			l.inString = false
+		}
+		return false
+	}
+	if c == '"' {
+		l.inString = true
+		return false
+	}
+	return true
 }
