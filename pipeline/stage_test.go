@@ -86,25 +86,7 @@ func (f *fixture) run(cfg pipeline.StageConfig, h pipeline.Handler) (*pipeline.S
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- st.Run(ctx) }()
-	select {
-	case <-st.Ready():
-	case err := <-done:
-		f.t.Fatalf("stage did not start: %v", err)
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				f.t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	f.t.Cleanup(stop)
-	return st, stop
+	return st, pipelinetest.Run(f.t, st)
 }
 
 // outputs reads every message on the output subject, keyed by uri.

@@ -177,25 +177,7 @@ func (h *confHarness) start(fail func(key [32]byte) error) (*pipeline.Stage, fun
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- st.Run(ctx) }()
-	select {
-	case <-st.Ready():
-	case err := <-done:
-		h.t.Fatalf("stage did not start: %v", err)
-	}
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				h.t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	h.t.Cleanup(stop)
-	return st, stop
+	return st, Run(h.t, st)
 }
 
 func (h *confHarness) pending() uint64 {

@@ -6,6 +6,7 @@ package pipelinetest
 import (
 	"context"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,4 +100,30 @@ func CountMsgs(js jetstream.JetStream, stream, subject string) (uint64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return pipeline.CountMsgs(ctx, js, stream, subject)
+}
+
+// Run starts st and waits until it consumes; the returned stop drains it
+// (also called when the test ends).
+func Run(t testing.TB, st *pipeline.Stage) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx) }()
+	select {
+	case <-st.Ready():
+	case err := <-done:
+		cancel()
+		t.Fatalf("stage %s did not start: %v", st.Name(), err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("stage %s: %v", st.Name(), err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
