@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"strings"
 
 	"github.com/segmentio/encoding/json"
 
@@ -23,6 +24,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	latencyN := fs.Int("latency-stories", 0, "stories in the latency phase (default min(stories, 5000))")
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	only := fs.String("only", "", "run only these comma-separated phases: relay, pipeline, latency (needs pipeline), enrich, cpu")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -57,7 +59,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(progress, "wirestream bench: %d stories of ~%d bytes, dup-rate %.2f, %d workers per stage (embedded server, file storage)\n",
 		*stories, *size, *dup, *workers)
 	res, err := bench.Run(ctx, bench.Config{Stories: *stories, Size: *size, DupRate: *dup, Workers: *workers, TagWorkers: *tagWorkers, LatencyN: *latencyN,
-		Seed: *seed, Progress: progress})
+		Seed: *seed, Progress: progress, Only: splitList(*only)})
 	if err != nil {
 		return err
 	}
@@ -70,8 +72,8 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "%-28s %12.0f\n", "relay_per_s", res.RelayPerS)
-	fmt.Fprintf(w, "%-28s %12.0f  (%.2f of relay)\n", "pipeline_per_s", res.PipelinePerS, res.PipelineRatio)
+	fmt.Fprintf(w, "%-28s %12.0f  (%.0f µs of CPU per story)\n", "relay_per_s", res.RelayPerS, res.RelayCPUMicros)
+	fmt.Fprintf(w, "%-28s %12.0f  (%.2f of relay, %.0f µs of CPU per story)\n", "pipeline_per_s", res.PipelinePerS, res.PipelineRatio, res.PipelineCPUMicros)
 	fmt.Fprintf(w, "%-28s %12.0f\n", "enrich_per_s", res.EnrichPerS)
 	fmt.Fprintf(w, "%-28s %12.1f  (at %.0f stories/s)\n", "p50_ms", res.P50Ms, res.LatencyRatePerS)
 	fmt.Fprintf(w, "%-28s %12.1f\n", "p90_ms", res.P90Ms)
@@ -88,4 +90,15 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "%-28s %12.0f\n", "peak_rss_mb", res.PeakRSSMB)
 	fmt.Fprintf(w, "%-28s %12d published, %d audited\n", "stories", res.Published, res.Audited)
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

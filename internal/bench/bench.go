@@ -43,6 +43,9 @@ type Config struct {
 	Dir        string // store directory (default a temporary one, removed)
 	Log        *zap.Logger
 	Progress   io.Writer // phase lines as they finish; nil: none
+	// Only, when set, runs just these phases (relay, pipeline, latency,
+	// enrich, cpu); for profiling one of them. Latency needs pipeline.
+	Only []string
 
 	connect func(stage string) (jetstream.JetStream, func(), error)
 }
@@ -55,8 +58,10 @@ type Result struct {
 	Workers             int                `json:"workers"`
 	TagWorkers          int                `json:"tag_workers"`
 	RelayPerS           float64            `json:"relay_per_s"`
+	RelayCPUMicros      float64            `json:"relay_cpu_us_per_story"`
 	PipelinePerS        float64            `json:"pipeline_per_s"`
 	PipelineRatio       float64            `json:"pipeline_to_relay"`
+	PipelineCPUMicros   float64            `json:"pipeline_cpu_us_per_story"`
 	EnrichPerS          float64            `json:"enrich_per_s"`
 	LatencyRatePerS     float64            `json:"latency_rate_per_s"`
 	P50Ms               float64            `json:"p50_ms"`
@@ -142,24 +147,49 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res := &Result{Stories: cfg.Stories, SizeBytes: cfg.Size, DupRate: cfg.DupRate, Workers: cfg.Workers, TagWorkers: cfg.TagWorkers, Cores: numCPU()}
 
-	if res.RelayPerS, err = runRelay(ctx, js, raws, cfg); err != nil {
-		return nil, fmt.Errorf("relay: %w", err)
+	run := func(phase string) bool {
+		if len(cfg.Only) == 0 {
+			return true
+		}
+		for _, p := range cfg.Only {
+			if p == phase {
+				return true
+			}
+		}
+		return false
 	}
-	fmt.Fprintf(cfg.Progress, "relay chain:   %8.0f stories/s\n", res.RelayPerS)
-	if err := runPipeline(ctx, js, raws, cfg, res); err != nil {
-		return nil, fmt.Errorf("pipeline: %w", err)
+	if run("relay") {
+		t0 := cpuTime()
+		if res.RelayPerS, err = runRelay(ctx, js, raws, cfg); err != nil {
+			return nil, fmt.Errorf("relay: %w", err)
+		}
+		res.RelayCPUMicros = perStory(cpuTime()-t0, len(raws))
+		fmt.Fprintf(cfg.Progress, "relay chain:   %8.0f stories/s, %.0f µs of CPU per story\n", res.RelayPerS, res.RelayCPUMicros)
 	}
-	fmt.Fprintf(cfg.Progress, "pipeline:      %8.0f stories/s (%.2f of relay)\n", res.PipelinePerS, res.PipelineRatio)
-	if err := runLatency(ctx, js, nc, raws, cfg, res); err != nil {
-		return nil, fmt.Errorf("latency: %w", err)
+	if run("pipeline") {
+		t0 := cpuTime()
+		if err := runPipeline(ctx, js, raws, cfg, res); err != nil {
+			return nil, fmt.Errorf("pipeline: %w", err)
+		}
+		res.PipelineCPUMicros = perStory(cpuTime()-t0, len(raws))
+		fmt.Fprintf(cfg.Progress, "pipeline:      %8.0f stories/s (%.2f of relay), %.0f µs of CPU per story\n", res.PipelinePerS, res.PipelineRatio, res.PipelineCPUMicros)
 	}
-	fmt.Fprintf(cfg.Progress, "latency:       p50 %.1f ms, p99 %.1f ms at %.0f stories/s\n", res.P50Ms, res.P99Ms, res.LatencyRatePerS)
-	if res.EnrichPerS, err = runEnrich(ctx, raws); err != nil {
-		return nil, fmt.Errorf("enrich: %w", err)
+	if run("latency") && res.PipelinePerS > 0 {
+		if err := runLatency(ctx, js, nc, raws, cfg, res); err != nil {
+			return nil, fmt.Errorf("latency: %w", err)
+		}
+		fmt.Fprintf(cfg.Progress, "latency:       p50 %.1f ms, p99 %.1f ms at %.0f stories/s\n", res.P50Ms, res.P99Ms, res.LatencyRatePerS)
 	}
-	fmt.Fprintf(cfg.Progress, "enrich:        %8.0f stories/s\n", res.EnrichPerS)
-	if res.CPUMicrosPerStory, err = stageCPU(ctx, raws); err != nil {
-		return nil, fmt.Errorf("stage cpu: %w", err)
+	if run("enrich") {
+		if res.EnrichPerS, err = runEnrich(ctx, raws); err != nil {
+			return nil, fmt.Errorf("enrich: %w", err)
+		}
+		fmt.Fprintf(cfg.Progress, "enrich:        %8.0f stories/s\n", res.EnrichPerS)
+	}
+	if run("cpu") {
+		if res.CPUMicrosPerStory, err = stageCPU(ctx, raws); err != nil {
+			return nil, fmt.Errorf("stage cpu: %w", err)
+		}
 	}
 	res.PeakRSSMB = peakRSSMB()
 	return res, nil
