@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
@@ -37,9 +42,26 @@ func tagged(i int) *proto.Story {
 }
 
 // Every story reaches a subscriber of each of its nodes exactly once, as a
-// full story, even when the publishing stage sees inputs twice.
+// full story, even when the publishing stage sees inputs twice: with stored
+// notifications (the default) and with live ones (StreamsConfig.LiveNodes),
+// where Subscribe reads out.all and filters on Ws-Nodes, and a plain core
+// NATS subscriber of a node subject still gets one notification per story.
 func TestFanOutSubscribe(t *testing.T) {
-	f := newFixture(t)
+	t.Run("stored", func(t *testing.T) { testFanOutSubscribe(t, false) })
+	t.Run("live", func(t *testing.T) { testFanOutSubscribe(t, true) })
+}
+
+func testFanOutSubscribe(t *testing.T, live bool) {
+	f := newFixtureStreams(t, pipeline.StreamsConfig{LiveNodes: live})
+	liveUZ := make(chan *nats.Msg, 100)
+	sub, err := f.nc.ChanSubscribe(f.names.Region("UZ"), liveUZ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := f.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	cfg := f.stageCfg()
 	cfg.Output = pipeline.FanOut(f.names.OutStream(), f.names.OutAll(), nodesOf(f.names))
 	st, _ := f.run(cfg, pipeline.HandlerFunc(func(_ context.Context, s *proto.Story) ([]*proto.Story, error) {
@@ -58,6 +80,9 @@ func TestFanOutSubscribe(t *testing.T) {
 		err := pipeline.Subscribe(ctx, f.js, pipeline.SubscribeConfig{Names: f.names, Subject: subject, FromStart: true}, func(d pipeline.Delivery) error {
 			if d.Story == nil || d.Story.BodyText != "body" || d.Seq == 0 {
 				return fmt.Errorf("delivery without the full story: %+v", d)
+			}
+			if !slices.Contains(nodesOf(f.names)(d.Story), d.Subject) && d.Subject != f.names.OutAll() {
+				return fmt.Errorf("%s delivered on %s, which is not one of its nodes", d.Story.URI, d.Subject)
 			}
 			got[d.Story.URI]++
 			total++
@@ -88,8 +113,55 @@ func TestFanOutSubscribe(t *testing.T) {
 	if all := pipelinetest.StreamMsgs(t, f.js, f.names.OutStream(), f.names.OutAll()); all != n {
 		t.Errorf("out.all holds %d stories, want %d", all, n)
 	}
-	if kz := pipelinetest.StreamMsgs(t, f.js, f.names.OutStream(), f.names.Region("KZ")); kz != n/2 {
-		t.Errorf("KZ node holds %d notifications, want %d", kz, n/2)
+	wantKZ := uint64(n / 2)
+	if live {
+		wantKZ = 0
+	}
+	if kz := pipelinetest.StreamMsgs(t, f.js, f.names.OutStream(), f.names.Region("KZ")); kz != wantKZ {
+		t.Errorf("KZ node holds %d notifications, want %d", kz, wantKZ)
+	}
+	// The core subscriber of UZ saw every story's notification, pointing at
+	// a stored full story whose Ws-Nodes header names UZ.
+	seen := map[string]bool{}
+	for len(seen) < n {
+		select {
+		case m := <-liveUZ:
+			seq, err := strconv.ParseUint(m.Header.Get(proto.HeaderStorySeq), 10, 64)
+			if err != nil {
+				t.Fatalf("notification without a story seq: %v", m.Header)
+			}
+			raw, err := f.js.Conn().Request("$JS.API.DIRECT.GET."+f.names.OutStream(), []byte(fmt.Sprintf(`{"seq":%d}`, seq)), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if nodes := raw.Header.Get(proto.HeaderNodes); !strings.Contains(nodes, f.names.Region("UZ")) {
+				t.Fatalf("story %d: Ws-Nodes %q lacks the UZ node", seq, nodes)
+			}
+			seen[m.Header.Get(proto.HeaderStoryURI)] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("core subscriber of UZ saw %d of %d stories", len(seen), n)
+		}
+	}
+}
+
+func TestSubjectMatches(t *testing.T) {
+	for _, c := range []struct {
+		filter, subj string
+		want         bool
+	}{
+		{"ws.out.>", "ws.out.region.UZ", true},
+		{"ws.out.>", "ws.out", false},
+		{"ws.out.all", "ws.out.all", true},
+		{"ws.out.all", "ws.out.region.UZ", false},
+		{"ws.out.*.UZ", "ws.out.region.UZ", true},
+		{"ws.out.*", "ws.out.region.UZ", false},
+		{"ws.out.region.*", "ws.out.region", false},
+		{">", "a", true},
+		{"a.b", "a.b.c", false},
+	} {
+		if got := pipeline.SubjectMatches(c.filter, c.subj); got != c.want {
+			t.Errorf("SubjectMatches(%q, %q) = %v, want %v", c.filter, c.subj, got, c.want)
+		}
 	}
 }
 

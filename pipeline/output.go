@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go"
 
@@ -47,13 +49,75 @@ func (f forward) publish(ctx context.Context, p *publisher, in *inbound, s *prot
 // its stream sequence (the claim-check pattern). A subscriber of one node
 // receives each matching story exactly once; Subscribe fetches the full
 // story with a direct get. nodes must not return duplicates.
+//
+// Whether the notifications are stored depends on the output stream: when
+// its subjects cover the node subjects (the default, StreamsConfig) they are
+// published to JetStream and acknowledged like the story; when the stream
+// holds only all (StreamsConfig.LiveNodes) they are core NATS messages, sent
+// once the story is stored. The full story carries the node list in the
+// Ws-Nodes header either way.
 func FanOut(stream, all string, nodes func(s *proto.Story) []string) Output {
-	return fanOut{stream: stream, all: all, nodes: nodes}
+	return fanOut{stream: stream, all: all, nodes: nodes, mode: new(nodeMode)}
 }
 
 type fanOut struct {
 	stream, all string
 	nodes       func(s *proto.Story) []string
+	mode        *nodeMode
+}
+
+// nodeMode caches whether the output stream stores node notifications.
+type nodeMode struct {
+	mu       sync.Mutex
+	resolved bool
+	stored   bool
+}
+
+// stored reports whether the output stream captures the node subject subj,
+// reading the stream's configuration once.
+func (f fanOut) stored(ctx context.Context, p *publisher, subj string) (bool, error) {
+	f.mode.mu.Lock()
+	defer f.mode.mu.Unlock()
+	if f.mode.resolved {
+		return f.mode.stored, nil
+	}
+	st, err := p.js.Stream(ctx, f.stream)
+	if err != nil {
+		return false, fmt.Errorf("output stream %s: %w", f.stream, err)
+	}
+	f.mode.stored = captures(st.CachedInfo().Config.Subjects, subj)
+	f.mode.resolved = true
+	return f.mode.stored, nil
+}
+
+// captures reports whether any of a stream's subject filters matches subj.
+func captures(filters []string, subj string) bool {
+	for _, f := range filters {
+		if SubjectMatches(f, subj) {
+			return true
+		}
+	}
+	return false
+}
+
+// SubjectMatches reports whether the NATS subject subj matches filter, which
+// may hold "*" (one token) and a final ">" (one or more tokens).
+func SubjectMatches(filter, subj string) bool {
+	for {
+		ft, frest, fmore := strings.Cut(filter, ".")
+		st, srest, smore := strings.Cut(subj, ".")
+		switch {
+		case ft == ">":
+			return !fmore && st != ""
+		case ft != "*" && ft != st:
+			return false
+		case fmore != smore:
+			return false
+		case !fmore:
+			return true
+		}
+		filter, subj = frest, srest
+	}
 }
 
 func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto.Story) error {
@@ -61,15 +125,22 @@ func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto
 	if err != nil {
 		return err
 	}
+	subjects := f.nodes(s)
+	if len(subjects) > 0 {
+		full.Header.Set(proto.HeaderNodes, strings.Join(subjects, " "))
+	}
 	acks, err := p.publishAll(ctx, []*nats.Msg{full})
 	if err != nil {
 		return err
 	}
-	seq := strconv.FormatUint(acks[0].Sequence, 10)
-	subjects := f.nodes(s)
 	if len(subjects) == 0 {
 		return nil
 	}
+	stored, err := f.stored(ctx, p, subjects[0])
+	if err != nil {
+		return err
+	}
+	seq := strconv.FormatUint(acks[0].Sequence, 10)
 	msgs := make([]*nats.Msg, len(subjects))
 	headline := s.Headline
 	if len(headline) > 200 {
@@ -77,7 +148,9 @@ func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto
 	}
 	for i, subj := range subjects {
 		m := nats.NewMsg(subj)
-		m.Header.Set(proto.HeaderMsgID, msgID(s, subj))
+		if stored {
+			m.Header.Set(proto.HeaderMsgID, msgID(s, subj))
+		}
 		m.Header.Set(proto.HeaderStorySeq, seq)
 		m.Header.Set(proto.HeaderStoryStream, f.stream)
 		m.Header.Set(proto.HeaderStoryURI, s.URI)
@@ -91,6 +164,17 @@ func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto
 			m.Header.Set(proto.HeaderDedupe, s.Dedupe.Status)
 		}
 		msgs[i] = m
+	}
+	if !stored {
+		// Live notifications: at most once, to the subscribers connected
+		// now. A redelivered input (a duplicate story ack) sends them again.
+		nc := p.js.Conn()
+		for _, m := range msgs {
+			if err := nc.PublishMsg(m); err != nil {
+				return fmt.Errorf("notify %s: %w", m.Subject, err)
+			}
+		}
+		return nil
 	}
 	_, err = p.publishAll(ctx, msgs)
 	return err

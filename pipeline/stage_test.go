@@ -28,11 +28,17 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureStreams(t, pipeline.StreamsConfig{})
+}
+
+// newFixtureStreams is newFixture with the live streams made from sc.
+func newFixtureStreams(t *testing.T, sc pipeline.StreamsConfig) *fixture {
+	t.Helper()
 	s := pipelinetest.StartServer(t)
 	nc, js := pipelinetest.Connect(t, s)
 	names := proto.Live()
 	ctx := pipelinetest.Context(t, 10*time.Second)
-	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
+	if err := pipeline.EnsureStreams(ctx, js, names, sc); err != nil {
 		t.Fatal(err)
 	}
 	// Outputs of test stages go to a plain limits stream the test can read.

@@ -33,6 +33,15 @@ type StreamsConfig struct {
 	Duplicates time.Duration
 	// Memory uses memory storage instead of files (tests, benchmarks only).
 	Memory bool
+	// LiveNodes keeps only the full stories (Names.OutAll) in the output
+	// stream: the per-node notifications (region and topic subjects) are
+	// then core NATS messages for whoever is subscribed at that moment, not
+	// stored. The publish stage and Subscribe read the mode from the
+	// stream's subjects. It saves the server about one stored message per
+	// node per story (~11), the largest part of its work per story (see
+	// docs/performance.md); durable per-node consumers then read OutAll and
+	// filter on the Ws-Nodes header.
+	LiveNodes bool
 }
 
 func (c *StreamsConfig) setDefaults() {
@@ -103,6 +112,9 @@ func StreamConfigs(n proto.Names, cfg StreamsConfig) ([]jetstream.StreamConfig, 
 	work := base(n.WorkStream(), "wirestream stage-to-stage work queue", []string{n.WorkAll()}, 0)
 	work.Retention = jetstream.WorkQueuePolicy
 	out := base(n.OutStream(), "wirestream enriched output", []string{n.OutAny()}, cfg.OutputMaxAge)
+	if cfg.LiveNodes {
+		out.Subjects = []string{n.OutAll()}
+	}
 	out.AllowDirect = true
 	audit := base(n.AuditStream(), "wirestream dedupe audit", []string{n.AuditAll()}, cfg.AuditMaxAge)
 	dlq := base(n.DLQStream(), "wirestream dead letters", []string{n.DLQAll()}, cfg.DeadLetterMaxAge)

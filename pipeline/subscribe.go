@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,7 +44,13 @@ func Subscribe(ctx context.Context, js jetstream.JetStream, cfg SubscribeConfig,
 	if err != nil {
 		return fmt.Errorf("open output stream %s: %w", cfg.Names.OutStream(), err)
 	}
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{cfg.Subject}, DeliverPolicy: jetstream.DeliverNewPolicy}
+	// A stream that keeps only full stories (StreamsConfig.LiveNodes) is read
+	// whole and filtered on each story's Ws-Nodes header.
+	filter, node := cfg.Subject, ""
+	if !captures(stream.CachedInfo().Config.Subjects, cfg.Subject) {
+		filter, node = cfg.Names.OutAll(), cfg.Subject
+	}
+	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}, DeliverPolicy: jetstream.DeliverNewPolicy}
 	switch {
 	case cfg.FromStart:
 		occ.DeliverPolicy = jetstream.DeliverAllPolicy
@@ -73,7 +80,13 @@ func Subscribe(ctx context.Context, js jetstream.JetStream, cfg SubscribeConfig,
 			}
 			return fmt.Errorf("subscribe %s: %w", cfg.Subject, err)
 		}
+		if node != "" && !hasNode(m.Headers().Get(proto.HeaderNodes), node) {
+			continue
+		}
 		d, err := resolve(ctx, stream, m)
+		if node != "" {
+			d.Subject = node
+		}
 		if err != nil {
 			return err
 		}
@@ -84,6 +97,19 @@ func Subscribe(ctx context.Context, js jetstream.JetStream, cfg SubscribeConfig,
 			return err
 		}
 	}
+}
+
+// hasNode reports whether the space-separated list holds a subject that
+// filter (a node subject, possibly with wildcards) matches.
+func hasNode(list, filter string) bool {
+	for list != "" {
+		var item string
+		item, list, _ = strings.Cut(list, " ")
+		if SubjectMatches(filter, item) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrStop, returned by a Subscribe callback, ends the subscription cleanly.

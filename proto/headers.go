@@ -34,6 +34,10 @@ const (
 	HeaderHeadline = "Ws-Headline"
 	// HeaderDedupe repeats the dedupe status on output and audit messages.
 	HeaderDedupe = "Ws-Dedupe"
+	// HeaderNodes lists, on a full story in the output stream, the node
+	// subjects (region and topic) it was announced on, separated by spaces:
+	// a reader of the full stream can filter by node without decoding.
+	HeaderNodes = "Ws-Nodes"
 
 	// Dead-letter headers.
 	HeaderError          = "Ws-Error"            // the reason, one line

@@ -24,6 +24,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	latencyN := fs.Int("latency-stories", 0, "stories in the latency phase (default min(stories, 5000))")
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
+	nodeSubjects := fs.String("node-subjects", "stored", "node notifications of the pipeline phases: stored or live (see run --help)")
 	only := fs.String("only", "", "run only these comma-separated phases: relay, pipeline, latency (needs pipeline), enrich, cpu")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
 	if err := parse(fs, args); err != nil {
@@ -40,6 +41,10 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		return usagef("--dup-rate %v: between 0 and 1", *dup)
 	case *workers < 1:
 		return usagef("--workers %d: at least 1", *workers)
+	}
+	liveNodes, err := parseNodeSubjects(*nodeSubjects)
+	if err != nil {
+		return err
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -59,7 +64,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(progress, "wirestream bench: %d stories of ~%d bytes, dup-rate %.2f, %d workers per stage (embedded server, file storage)\n",
 		*stories, *size, *dup, *workers)
 	res, err := bench.Run(ctx, bench.Config{Stories: *stories, Size: *size, DupRate: *dup, Workers: *workers, TagWorkers: *tagWorkers, LatencyN: *latencyN,
-		Seed: *seed, Progress: progress, Only: splitList(*only)})
+		Seed: *seed, Progress: progress, Only: splitList(*only), LiveNodes: liveNodes})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story ingest accepts, in bytes")
 	history := fs.Duration("history-max-age", 30*24*time.Hour, "how long the raw history (the replay source) is kept")
 	historyBytes := fs.Int64("history-max-bytes", -1, "size bound of the raw history in bytes, oldest dropped first (-1: none)")
+	nodeSubjects := fs.String("node-subjects", "stored", "region and topic notifications: stored (durable, in the output stream) or live (core NATS only; ~1.5x throughput, see docs/performance.md)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "console", "log format: console or json")
 	httpAddr := fs.String("http", "", "accept stories by HTTP push on HOST:PORT: POST /v1/stories (off when empty)")
@@ -52,6 +53,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	if *workers < 1 {
 		return usagef("--workers %d: must be at least 1", *workers)
+	}
+	liveNodes, err := parseNodeSubjects(*nodeSubjects)
+	if err != nil {
+		return err
 	}
 	log, err := newLogger(e, *logLevel, *logFormat)
 	if err != nil {
@@ -79,7 +84,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history, HistoryMaxBytes: *historyBytes})
+	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history, HistoryMaxBytes: *historyBytes, LiveNodes: liveNodes})
 	cancel()
 	if err != nil {
 		nc.Close()
@@ -174,4 +179,15 @@ func drainConn(nc *nats.Conn, log *zap.Logger) {
 	for !nc.IsClosed() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// parseNodeSubjects reads --node-subjects: true for live.
+func parseNodeSubjects(v string) (bool, error) {
+	switch v {
+	case "stored":
+		return false, nil
+	case "live":
+		return true, nil
+	}
+	return false, usagef("--node-subjects %q: stored or live", v)
 }

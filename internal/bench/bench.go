@@ -46,6 +46,9 @@ type Config struct {
 	// Only, when set, runs just these phases (relay, pipeline, latency,
 	// enrich, cpu); for profiling one of them. Latency needs pipeline.
 	Only []string
+	// LiveNodes runs the pipeline phases with live (unstored) node
+	// notifications (pipeline.StreamsConfig.LiveNodes).
+	LiveNodes bool
 
 	connect func(stage string) (jetstream.JetStream, func(), error)
 }
@@ -57,6 +60,7 @@ type Result struct {
 	DupRate             float64            `json:"dup_rate"`
 	Workers             int                `json:"workers"`
 	TagWorkers          int                `json:"tag_workers"`
+	NodeSubjects        string             `json:"node_subjects"`
 	RelayPerS           float64            `json:"relay_per_s"`
 	RelayCPUMicros      float64            `json:"relay_cpu_us_per_story"`
 	PipelinePerS        float64            `json:"pipeline_per_s"`
@@ -145,7 +149,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
-	res := &Result{Stories: cfg.Stories, SizeBytes: cfg.Size, DupRate: cfg.DupRate, Workers: cfg.Workers, TagWorkers: cfg.TagWorkers, Cores: numCPU()}
+	res := &Result{Stories: cfg.Stories, SizeBytes: cfg.Size, DupRate: cfg.DupRate, Workers: cfg.Workers, TagWorkers: cfg.TagWorkers, Cores: numCPU(), NodeSubjects: "stored"}
+	if cfg.LiveNodes {
+		res.NodeSubjects = "live"
+	}
 
 	run := func(phase string) bool {
 		if len(cfg.Only) == 0 {
@@ -289,7 +296,7 @@ func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Co
 
 func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Config, res *Result) error {
 	names := proto.Live()
-	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
+	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{LiveNodes: cfg.LiveNodes}); err != nil {
 		return err
 	}
 	if err := preload(ctx, js, names, raws, 0); err != nil {
@@ -339,7 +346,7 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 // measures ingest (Ws-Received) to published (seen by a subscriber).
 func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws [][]byte, cfg Config, res *Result) error {
 	names, _ := proto.Namespace("bench-latency")
-	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
+	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{LiveNodes: cfg.LiveNodes}); err != nil {
 		return err
 	}
 	n := cfg.LatencyN
