@@ -114,11 +114,21 @@ type ninjsExtra struct {
 	BodyHTML string `json:"body_html"`
 }
 
+// ninjsIn decodes a ninjs document into a Story, with body_text through
+// jsonText (the depth rule of JSON field names lets this field shadow the
+// Story's own). data must be valid UTF-8.
+type ninjsIn struct {
+	*proto.Story
+	BodyText jsonText `json:"body_text"`
+}
+
 func parseNinjs(data []byte) (*proto.Story, error) {
 	s := new(proto.Story)
-	if err := json.Unmarshal(data, s); err != nil {
+	in := ninjsIn{Story: s}
+	if err := json.Unmarshal(data, &in); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
 	}
+	s.BodyText = string(in.BodyText)
 	if strings.TrimSpace(s.BodyText) == "" {
 		var x ninjsExtra
 		if json.Unmarshal(data, &x) == nil && x.BodyHTML != "" {
