@@ -53,6 +53,20 @@ func (h *dedupeHandler) Handle(ctx context.Context, s *proto.Story) ([]*proto.St
 	return []*proto.Story{s}, nil
 }
 
+// handlePrepared is Handle for a story whose story-only work was done ahead
+// by h.d.Prepare (on another goroutine).
+func (h *dedupeHandler) handlePrepared(ctx context.Context, s *proto.Story, p *dedupe.Prepared) ([]*proto.Story, error) {
+	dec, err := h.d.DecidePrepared(ctx, s, p)
+	if err != nil {
+		if errors.Is(err, dedupe.ErrInvalidStory) {
+			return nil, proto.Permanent(err)
+		}
+		return nil, err
+	}
+	s.Dedupe = dec
+	return []*proto.Story{s}, nil
+}
+
 func (h *dedupeHandler) Close(context.Context) error {
 	err := h.d.Close()
 	if h.onClose != nil {
@@ -114,7 +128,7 @@ func newDedupeHandler(ctx context.Context, js jetstream.JetStream, cfg Config, l
 }
 
 // newOfflineDedupe is the dedupe stage with state in memory (enrich).
-func newOfflineDedupe(cfg Config) (pipeline.Handler, error) {
+func newOfflineDedupe(cfg Config) (*dedupeHandler, error) {
 	window := cfg.Dedupe.Window
 	if window == 0 {
 		window = dedupe.DefaultWindow

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/dedupe"
 	"github.com/wirestream/wirestream/stages/ingest"
 	"github.com/wirestream/wirestream/stages/publish"
 )
@@ -20,7 +21,7 @@ import (
 // the same stage code as the live pipeline, with dedupe state in memory.
 type Offline struct {
 	ingest  *ingest.Stage
-	dedupe  pipeline.Handler
+	dedupe  *dedupeHandler
 	tag     pipeline.Handler
 	publish *publish.Stage
 	seq     uint64
@@ -147,13 +148,14 @@ func Enrich(ctx context.Context, cfg Config, inputs []Input, all, explain bool, 
 	}
 	type done struct {
 		job
-		stories []*proto.Story
-		tagged  []*proto.Story
+		stories  []*proto.Story
+		tagged   []*proto.Story
+		prepared []*dedupe.Prepared
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	jobs := make(chan job, 4*workers)
-	results := make(chan done, 4*workers)
+	jobs := make(chan job, 64*workers)
+	results := make(chan done, 64*workers)
 	go func() {
 		defer close(jobs)
 		idx := 0
@@ -188,6 +190,7 @@ func Enrich(ctx context.Context, cfg Config, inputs []Input, all, explain bool, 
 					d.stories, d.err = o.ingest.HandleRaw(ctx, j.rec.Data, proto.RawMeta{Format: j.rec.Format, Source: "file",
 						Origin: j.origin, Seq: uint64(j.idx + 1), Received: received})
 					for _, s := range d.stories {
+						d.prepared = append(d.prepared, o.dedupe.d.Prepare(s))
 						t := s.Clone()
 						if _, err := o.tag.Handle(ctx, t); err != nil {
 							d.err = err
@@ -219,7 +222,7 @@ func Enrich(ctx context.Context, cfg Config, inputs []Input, all, explain bool, 
 			return nil
 		}
 		for i, s := range d.stories {
-			outs, err := o.dedupe.Handle(ctx, s)
+			outs, err := o.dedupe.handlePrepared(ctx, s, d.prepared[i])
 			if err != nil {
 				return fmt.Errorf("%s: dedupe: %w", d.origin, err)
 			}

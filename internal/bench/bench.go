@@ -67,6 +67,7 @@ type Result struct {
 	PipelineRatio       float64            `json:"pipeline_to_relay"`
 	PipelineCPUMicros   float64            `json:"pipeline_cpu_us_per_story"`
 	EnrichPerS          float64            `json:"enrich_per_s"`
+	EnrichCPUMicros     float64            `json:"enrich_cpu_us_per_story"`
 	LatencyRatePerS     float64            `json:"latency_rate_per_s"`
 	P50Ms               float64            `json:"p50_ms"`
 	P90Ms               float64            `json:"p90_ms"`
@@ -188,10 +189,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		fmt.Fprintf(cfg.Progress, "latency:       p50 %.1f ms, p99 %.1f ms at %.0f stories/s\n", res.P50Ms, res.P99Ms, res.LatencyRatePerS)
 	}
 	if run("enrich") {
-		if res.EnrichPerS, err = runEnrich(ctx, raws); err != nil {
+		if res.EnrichPerS, res.EnrichCPUMicros, err = runEnrich(ctx, raws); err != nil {
 			return nil, fmt.Errorf("enrich: %w", err)
 		}
-		fmt.Fprintf(cfg.Progress, "enrich:        %8.0f stories/s\n", res.EnrichPerS)
+		fmt.Fprintf(cfg.Progress, "enrich:        %8.0f stories/s, %.0f µs of CPU per story\n", res.EnrichPerS, res.EnrichCPUMicros)
 	}
 	if run("cpu") {
 		if res.CPUMicrosPerStory, err = stageCPU(ctx, raws); err != nil {
@@ -406,21 +407,21 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	return nil
 }
 
-func runEnrich(ctx context.Context, raws [][]byte) (float64, error) {
+func runEnrich(ctx context.Context, raws [][]byte) (perS, cpuMicros float64, err error) {
 	var in bytes.Buffer
 	for _, r := range raws {
 		in.Write(r)
 		in.WriteByte('\n')
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	res, err := app.Enrich(ctx, app.Config{Names: proto.Live()}, []app.Input{{Name: "corpus", R: &in}}, false, false, io.Discard, io.Discard)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if res.Rejected > 0 {
-		return 0, fmt.Errorf("%d stories rejected", res.Rejected)
+		return 0, 0, fmt.Errorf("%d stories rejected", res.Rejected)
 	}
-	return float64(len(raws)) / time.Since(start).Seconds(), nil
+	return float64(len(raws)) / time.Since(start).Seconds(), perStory(cpuTime()-cpu0, len(raws)), nil
 }
 
 // stageCPU measures the process CPU time each stage's handler costs per

@@ -68,6 +68,7 @@ type features struct {
 	fp      Fingerprint
 	words   int
 	h, b    *tokens // nil until text
+	rec     *Record // the signature record, when computed ahead (Prepare)
 }
 
 const (
@@ -124,6 +125,11 @@ func (d *Deduper) Record(s *proto.Story) (*Record, bool) {
 }
 
 func (d *Deduper) record(s *proto.Story, f *features) (*Record, bool) {
+	if f.rec != nil {
+		r := f.rec
+		f.rec = nil
+		return r, true
+	}
 	f.text()
 	if f.words == 0 {
 		return nil, false
@@ -184,14 +190,48 @@ func (d *Deduper) Indexed() int { return d.index.len() }
 // record is cached) and a compare-and-set when the record changes. An error
 // from the Store is returned as is (wrapped); the story should be retried.
 func (d *Deduper) Decide(ctx context.Context, s *proto.Story) (*proto.Dedupe, error) {
-	if d.closed.Load() {
-		return nil, ErrClosed
-	}
 	if s == nil || s.URI == "" {
 		return nil, fmt.Errorf("%w: nil story or empty uri", ErrInvalidStory)
 	}
+	return d.decide(ctx, s, d.features(s))
+}
+
+// Prepared is the part of a decision that depends on the story alone: its
+// hashes, normalised words, fingerprint and MinHash signature (most of the
+// CPU of deciding a new story). See Prepare.
+type Prepared struct{ f *features }
+
+// Prepare computes ahead, for DecidePrepared, what Decide would compute
+// from s alone. It touches no shared state, so a caller can prepare many
+// stories in parallel and decide them in order on one goroutine (the
+// offline enrich command does). s must not change until it is decided.
+func (d *Deduper) Prepare(s *proto.Story) *Prepared {
+	if s == nil || s.URI == "" {
+		return nil
+	}
 	f := d.features(s)
+	if !s.Canceled() {
+		f.rec, _ = d.record(s, f)
+	}
+	return &Prepared{f: f}
+}
+
+// DecidePrepared is Decide with the story-only work done by Prepare(s).
+// The decision is the same as Decide's. p is consumed.
+func (d *Deduper) DecidePrepared(ctx context.Context, s *proto.Story, p *Prepared) (*proto.Dedupe, error) {
+	if s == nil || s.URI == "" || p == nil || p.f == nil || p.f.s != s {
+		return nil, fmt.Errorf("%w: nil story, empty uri or not the prepared story", ErrInvalidStory)
+	}
+	f := p.f
+	p.f = nil
+	return d.decide(ctx, s, f)
+}
+
+func (d *Deduper) decide(ctx context.Context, s *proto.Story, f *features) (*proto.Dedupe, error) {
 	defer f.release()
+	if d.closed.Load() {
+		return nil, ErrClosed
+	}
 
 	key := URIKey(s.URI)
 	cur := uriRecord{Version: s.Version, VC: int64(s.VersionCreated), Seq: s.IngestSeq, Content: f.content, Killed: s.Canceled()}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -391,5 +392,50 @@ func TestFeedConcurrent(t *testing.T) {
 		if a, b := ds[0].Indexed(), ds[1].Indexed(); a != b {
 			t.Errorf("round %d: indexes diverged: %d and %d stories", round, a, b)
 		}
+	}
+}
+
+// Deciding prepared stories (prepared all at once, on several goroutines,
+// before any decision) gives exactly the decisions of Decide, line by line.
+func TestFeedPrepared(t *testing.T) {
+	lines := loadFeed(t)
+	plain, err := dedupe.New(dedupe.Config{}, dedupe.NewMemoryStore(0, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	prep, err := dedupe.New(dedupe.Config{}, dedupe.NewMemoryStore(0, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prep.Close()
+	ps := make([]*dedupe.Prepared, len(lines))
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(lines); i += 4 {
+				ps[i] = prep.Prepare(lines[i].Story)
+			}
+		}()
+	}
+	wg.Wait()
+	ctx := context.Background()
+	for i, l := range lines {
+		want, err := plain.Decide(ctx, l.Story)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := prep.DecidePrepared(ctx, l.Story, ps[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *got != *want {
+			t.Fatalf("line %d %s: prepared %+v, Decide %+v", i+1, l.Story.URI, *got, *want)
+		}
+	}
+	if _, err := prep.DecidePrepared(ctx, lines[0].Story, ps[0]); !errors.Is(err, dedupe.ErrInvalidStory) {
+		t.Errorf("deciding a consumed Prepared: err = %v, want ErrInvalidStory", err)
 	}
 }
