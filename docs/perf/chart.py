@@ -10,25 +10,32 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 out = sys.argv[1] if len(sys.argv) > 1 else "docs/perf"
-runs = []
+by_mode = {}
 for path in glob.glob(os.path.join(out, "tag-workers-*.json")):
     with open(path) as f:
-        runs.append(json.load(f))
-runs.sort(key=lambda r: r["tag_workers"])
-if not runs:
-    sys.exit("no tag-workers-*.json in " + out)
+        r = json.load(f)
+    by_mode.setdefault(r.get("node_subjects", "stored"), []).append(r)
+if "stored" not in by_mode:
+    sys.exit("no tag-workers-*-stored.json in " + out)
+for rs in by_mode.values():
+    rs.sort(key=lambda r: r["tag_workers"])
+runs = by_mode["stored"]
 tw = [r["tag_workers"] for r in runs]
 
-fig, ax = plt.subplots(figsize=(7, 4))
-for key, label in (("relay_per_s", "relay chain (broker ceiling)"), ("pipeline_per_s", "pipeline"), ("enrich_per_s", "offline enrich")):
-    ax.plot(tw, [r[key] for r in runs], marker="o", label=label)
+fig, ax = plt.subplots(figsize=(7, 4.5))
+series = [(runs, "relay_per_s", "relay chain (broker ceiling)"), (runs, "pipeline_per_s", "pipeline, stored node notifications")]
+if "live" in by_mode:
+    series.append((by_mode["live"], "pipeline_per_s", "pipeline, live node notifications"))
+series.append((runs, "enrich_per_s", "offline enrich"))
+for rs, key, label in series:
+    ax.plot([r["tag_workers"] for r in rs], [r[key] for r in rs], marker="o", label=label)
 ax.set_xscale("log", base=2)
 ax.set_xticks(tw, [str(x) for x in tw])
 ax.set_xlabel("tag stage workers")
 ax.set_ylabel("stories/s")
 ax.set_title("wirestream bench, %d stories of ~%d bytes, %d cores" % (runs[0]["stories"], runs[0]["size_bytes"], runs[0]["cores"]))
 ax.grid(True, alpha=0.3)
-ax.legend(loc="center right")
+ax.legend(loc="best", fontsize="small")
 fig.tight_layout()
 fig.savefig(os.path.join(out, "throughput.png"), dpi=110)
 
@@ -38,7 +45,7 @@ for i, (key, label) in enumerate((("p50_ms", "p50"), ("p90_ms", "p90"), ("p99_ms
     ax.bar([j + (i - 1) * width for j in range(len(runs))], [r[key] for r in runs], width, label=label)
 ax.set_xticks(range(len(runs)), ["%d tag workers\n(%.0f/s)" % (r["tag_workers"], r["latency_rate_per_s"]) for r in runs])
 ax.set_ylabel("ingest to published, ms")
-ax.set_title("Latency at half the pipeline's throughput")
+ax.set_title("Latency at half the pipeline's throughput (stored node notifications)")
 ax.grid(True, axis="y", alpha=0.3)
 ax.legend(loc="center right")
 fig.tight_layout()

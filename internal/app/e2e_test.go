@@ -31,11 +31,17 @@ type live struct {
 
 func startPipeline(t *testing.T) *live {
 	t.Helper()
+	return startPipelineWith(t, pipeline.StreamsConfig{})
+}
+
+// startPipelineWith is startPipeline with the streams made from sc.
+func startPipelineWith(t *testing.T, sc pipeline.StreamsConfig) *live {
+	t.Helper()
 	srv := pipelinetest.StartServer(t)
 	nc, js := pipelinetest.Connect(t, srv)
 	names := proto.Live()
 	ctx := pipelinetest.Context(t, 20*time.Second)
-	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
+	if err := pipeline.EnsureStreams(ctx, js, names, sc); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -95,9 +101,17 @@ func (c *collector) all() []*nats.Msg {
 // TestEndToEnd ingests a feed through every stage on an embedded server and
 // reads the output the way a user of another NATS client would: a plain
 // nats.go subscription on a region or topic subject, then a direct get of
-// the full story the notification points to.
+// the full story the notification points to. With live node notifications
+// (StreamsConfig.LiveNodes) the plain subscriber sees the same, the output
+// stream holds only the full stories, and pipeline.Subscribe still reads a
+// region's history.
 func TestEndToEnd(t *testing.T) {
-	l := startPipeline(t)
+	t.Run("stored", func(t *testing.T) { testEndToEnd(t, false) })
+	t.Run("live", func(t *testing.T) { testEndToEnd(t, true) })
+}
+
+func testEndToEnd(t *testing.T, liveNodes bool) {
+	l := startPipelineWith(t, pipeline.StreamsConfig{LiveNodes: liveNodes})
 	subs := map[string]*collector{}
 	for _, subj := range []string{l.names.Region("UZ"), l.names.Region("143"), l.names.Region("KE"), l.names.Region("TR"),
 		l.names.Topic("15000000"), l.names.OutAll()} {
@@ -176,6 +190,27 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if n := len(got(l.names.OutAll())); n != 5 {
 		t.Errorf("out.all carried %d stories, want 5", n)
+	}
+	// Stored notifications: one per node per story in the output stream;
+	// live ones: none stored.
+	wantUZ := uint64(2)
+	if liveNodes {
+		wantUZ = 0
+	}
+	if n := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), l.names.Region("UZ")); n != wantUZ {
+		t.Errorf("output stream holds %d UZ notifications, want %d", n, wantUZ)
+	}
+	// A reader of a region's history gets the same stories either way.
+	var history []string
+	err = pipeline.Subscribe(ctx, l.js, pipeline.SubscribeConfig{Names: l.names, Subject: l.names.Region("143"), FromStart: true}, func(d pipeline.Delivery) error {
+		history = append(history, d.Story.URI+"@"+d.Story.Version+":"+d.Story.Dedupe.Status)
+		if len(history) == len(tashkent) {
+			return pipeline.ErrStop
+		}
+		return nil
+	})
+	if err != nil || strings.Join(history, " ") != strings.Join(tashkent, " ") {
+		t.Errorf("history of region 143: %v (err %v), want %v", history, err, tashkent)
 	}
 
 	// The exact resend is kept on the audit subject.
