@@ -91,6 +91,9 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	for _, s := range stages {
 		fmt.Fprintf(w, "%-28s %12.1f\n", "cpu_us_per_story."+s, res.CPUMicrosPerStory[s])
 	}
+	if res.RatioBound > 0 {
+		fmt.Fprintf(w, "%-28s %12.2f  (relay CPU / (relay CPU + stage handlers' CPU))\n", "pipeline_to_relay_bound", res.RatioBound)
+	}
 	fmt.Fprintf(w, "%-28s %12.0f\n", "stored_bytes_per_story", res.StoredBytesPerStory)
 	fmt.Fprintf(w, "%-28s %12.0f\n", "peak_rss_mb", res.PeakRSSMB)
 	fmt.Fprintf(w, "%-28s %12d published, %d audited\n", "stories", res.Published, res.Audited)

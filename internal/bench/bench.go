@@ -55,29 +55,34 @@ type Config struct {
 
 // Result is what 'wirestream bench --json' prints.
 type Result struct {
-	Stories             int                `json:"stories"`
-	SizeBytes           int                `json:"size_bytes"`
-	DupRate             float64            `json:"dup_rate"`
-	Workers             int                `json:"workers"`
-	TagWorkers          int                `json:"tag_workers"`
-	NodeSubjects        string             `json:"node_subjects"`
-	RelayPerS           float64            `json:"relay_per_s"`
-	RelayCPUMicros      float64            `json:"relay_cpu_us_per_story"`
-	PipelinePerS        float64            `json:"pipeline_per_s"`
-	PipelineRatio       float64            `json:"pipeline_to_relay"`
-	PipelineCPUMicros   float64            `json:"pipeline_cpu_us_per_story"`
-	EnrichPerS          float64            `json:"enrich_per_s"`
-	EnrichCPUMicros     float64            `json:"enrich_cpu_us_per_story"`
-	LatencyRatePerS     float64            `json:"latency_rate_per_s"`
-	P50Ms               float64            `json:"p50_ms"`
-	P90Ms               float64            `json:"p90_ms"`
-	P99Ms               float64            `json:"p99_ms"`
-	CPUMicrosPerStory   map[string]float64 `json:"cpu_us_per_story"`
-	StoredBytesPerStory float64            `json:"stored_bytes_per_story"`
-	PeakRSSMB           float64            `json:"peak_rss_mb"`
-	Published           int                `json:"published"`
-	Audited             int                `json:"audited"`
-	Cores               int                `json:"cores"`
+	Stories           int                `json:"stories"`
+	SizeBytes         int                `json:"size_bytes"`
+	DupRate           float64            `json:"dup_rate"`
+	Workers           int                `json:"workers"`
+	TagWorkers        int                `json:"tag_workers"`
+	NodeSubjects      string             `json:"node_subjects"`
+	RelayPerS         float64            `json:"relay_per_s"`
+	RelayCPUMicros    float64            `json:"relay_cpu_us_per_story"`
+	PipelinePerS      float64            `json:"pipeline_per_s"`
+	PipelineRatio     float64            `json:"pipeline_to_relay"`
+	PipelineCPUMicros float64            `json:"pipeline_cpu_us_per_story"`
+	EnrichPerS        float64            `json:"enrich_per_s"`
+	EnrichCPUMicros   float64            `json:"enrich_cpu_us_per_story"`
+	LatencyRatePerS   float64            `json:"latency_rate_per_s"`
+	P50Ms             float64            `json:"p50_ms"`
+	P90Ms             float64            `json:"p90_ms"`
+	P99Ms             float64            `json:"p99_ms"`
+	CPUMicrosPerStory map[string]float64 `json:"cpu_us_per_story"`
+	// RatioBound is relay CPU / (relay CPU + the stage handlers' CPU), per
+	// story: the best pipeline_to_relay this machine allows when the broker
+	// and the stages share its cores and the pipeline asks the broker for no
+	// more than the relay does. 0 unless the relay and cpu phases both ran.
+	RatioBound          float64 `json:"pipeline_to_relay_bound"`
+	StoredBytesPerStory float64 `json:"stored_bytes_per_story"`
+	PeakRSSMB           float64 `json:"peak_rss_mb"`
+	Published           int     `json:"published"`
+	Audited             int     `json:"audited"`
+	Cores               int     `json:"cores"`
 }
 
 func (c *Config) setDefaults() {
@@ -197,6 +202,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if run("cpu") {
 		if res.CPUMicrosPerStory, err = stageCPU(ctx, raws); err != nil {
 			return nil, fmt.Errorf("stage cpu: %w", err)
+		}
+		if res.RelayCPUMicros > 0 {
+			var stages float64
+			for _, v := range res.CPUMicrosPerStory {
+				stages += v
+			}
+			res.RatioBound = res.RelayCPUMicros / (res.RelayCPUMicros + stages)
 		}
 	}
 	res.PeakRSSMB = peakRSSMB()
