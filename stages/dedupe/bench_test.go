@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wirestream/wirestream/internal/corpus"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/dedupe"
 )
@@ -280,4 +281,36 @@ func BenchmarkRecord(b *testing.B) {
 		d.Record(s)
 	}
 	b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkDecideCorpus decides distinct ~6 KB corpus stories (the size of
+// 'wirestream bench' and of the performance issue), each new, on a fresh
+// Deduper with an in-memory store.
+func BenchmarkDecideCorpus(b *testing.B) {
+	items := corpus.Generate(corpus.Config{Stories: 5000, Size: 6000, Seed: 3})
+	stories := make([]*proto.Story, len(items))
+	for i, it := range items {
+		stories[i] = it.Story
+		stories[i].IngestSeq = uint64(i + 1)
+	}
+	d, err := dedupe.New(dedupe.Config{}, dedupe.NewMemoryStore(0, nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(stories[0].BodyText)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuNow()
+	defer func() { b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/op") }()
+	for i := 0; i < b.N; i++ {
+		s := stories[i%len(stories)]
+		if i >= len(stories) {
+			s = s.Clone()
+			s.URI = fmt.Sprintf("urn:again:%d", i)
+			s.IngestSeq = uint64(i + 1)
+		}
+		if _, err := d.Decide(ctx, s); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
@@ -17,16 +18,32 @@ func sixKB() (ninjs []byte, text []byte) {
 	return b, []byte("date 2024-04-02 " + body)
 }
 
+// quotedSixKB is sixKB in the typography of real wire copy: curly quotes
+// around quotations, apostrophes and dashes (AP copy has about ten
+// non-ASCII characters per KB, mostly “ ” ’ —).
+func quotedSixKB() (ninjs []byte, text []byte) {
+	para := "“We agreed to meet again in June,” the minister’s spokesman said — after talks on the Syr Darya’s spring flow ran late."
+	body := "TASHKENT, Uzbekistan (AP) — " + strings.Repeat(para+"\n\n", 50)
+	body = strings.TrimSpace(body[:6000])
+	for !utf8.ValidString(body) {
+		body = body[:len(body)-1]
+	}
+	s := &proto.Story{URI: "urn:bench:2", Version: "1", Headline: "Ministers meet over river flows", BodyText: body, PubStatus: "usable"}
+	b, _ := proto.MarshalJSON(s)
+	return b, []byte("date 2024-04-02 " + body)
+}
+
 // BenchmarkParse: one 6 KB story through the ingest stage's parser.
 //
 //	go test ./stages/ingest -run XXX -bench Parse -benchmem
 func BenchmarkParse(b *testing.B) {
 	st, _ := ingest.New(ingest.Config{})
 	ninjs, text := sixKB()
+	qninjs, qtext := quotedSixKB()
 	for _, c := range []struct {
 		name string
 		data []byte
-	}{{"ninjs", ninjs}, {"text", text}} {
+	}{{"ninjs", ninjs}, {"text", text}, {"ninjs-quoted", qninjs}, {"text-quoted", qtext}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(c.data)))
 			b.ReportAllocs()
@@ -43,9 +60,10 @@ func BenchmarkParse(b *testing.B) {
 // as is) and of text with trailing spaces and tabs (the full pass).
 func BenchmarkNormalizeText(b *testing.B) {
 	_, text := sixKB()
+	_, qtext := quotedSixKB()
 	clean := string(text)
 	dirty := strings.ReplaceAll(clean, ".\n", ". \t\n")
-	for _, c := range []struct{ name, s string }{{"clean", clean}, {"dirty", dirty}} {
+	for _, c := range []struct{ name, s string }{{"clean", clean}, {"dirty", dirty}, {"clean-quoted", string(qtext)}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(c.s)))
 			b.ReportAllocs()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/wirestream/wirestream/stages/ingest"
 )
 
@@ -106,5 +108,22 @@ func FuzzSplit(f *testing.F) {
 			}
 			return nil
 		})
+	})
+}
+
+// FuzzIsNFC: the segment-wise NFC check of the fast path agrees with
+// checking the whole text, including combining marks after ASCII letters,
+// Hangul jamo and reordering of marks.
+func FuzzIsNFC(f *testing.F) {
+	for _, seed := range []string{"caf\u0065\u0301 ok", "“quoted” text", "e\u0301\u0323", "\u1100\u1161\u11a8 x", "a\u0323\u0301b", "x\u0308\u0301", "Ω", "\u212b", "A\u030a"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		if got, want := ingest.IsNFC(s), norm.NFC.IsNormalString(s); got != want {
+			t.Fatalf("%q: segment-wise %v, whole text %v", s, got, want)
+		}
 	})
 }

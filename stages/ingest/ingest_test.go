@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
@@ -183,6 +185,39 @@ func TestNormalizeText(t *testing.T) {
 	for _, tt := range tests {
 		if got := ingest.NormalizeText(tt.given); got != tt.want {
 			t.Errorf("NormalizeText(%q) = %q, want %q", tt.given, got, tt.want)
+		}
+	}
+}
+
+// Every rune isNFC treats as a segment boundary is stable for NFC: class 0,
+// unchanged by NFC, and it composes with nothing on either side, checked
+// against every code point of the Basic Multilingual Plane.
+func TestStablePunct(t *testing.T) {
+	var stable []rune
+	for r := rune(0x80); r < 0x3000; r++ {
+		if ingest.IsStablePunct(r) {
+			stable = append(stable, r)
+		}
+	}
+	if len(stable) < 20 {
+		t.Fatalf("only %d stable runes", len(stable))
+	}
+	for _, r := range stable {
+		p := norm.NFC.PropertiesString(string(r))
+		if p.CCC() != 0 || !p.BoundaryBefore() || !p.BoundaryAfter() || !norm.NFC.IsNormalString(string(r)) {
+			t.Fatalf("%U: ccc %d, boundaries %v/%v", r, p.CCC(), p.BoundaryBefore(), p.BoundaryAfter())
+		}
+		for x := rune(0); x < 0x10000; x++ {
+			if x >= 0xd800 && x < 0xe000 {
+				continue
+			}
+			xs := norm.NFC.String(string(x))
+			if got := norm.NFC.String(string(r) + string(x)); got != string(r)+xs {
+				t.Fatalf("%U composes with the %U after it: %q", r, x, got)
+			}
+			if got := norm.NFC.String(string(x) + string(r)); got != xs+string(r) {
+				t.Fatalf("%U composes with the %U before it: %q", r, x, got)
+			}
 		}
 	}
 }
