@@ -156,7 +156,12 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 			continue
 		}
 		switch {
-		case r == '\u2019' || r == '\u2018' || r == '\u02bc' || r == '\u00ad' || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Mn, r):
+		case r == '\u2019' || r == '\u2018':
+			continue // curly apostrophes
+		case isTypographic(r):
+			closeTok() // curly quotes, dashes, no-break space: separators, without the table lookups below
+			continue
+		case r == '\u02bc' || r == '\u00ad' || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Mn, r):
 			continue // apostrophes, soft hyphen, zero-width, combining marks
 		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
 			b := byte(r - 0xFEE0)
@@ -192,6 +197,14 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 	}
 	closeTok()
 	return group
+}
+
+// isTypographic: the punctuation of wire copy outside ASCII (dashes, curly
+// double quotes, ellipsis, bullets, guillemets, no-break space), which only
+// separates words. TestTypographicSeparators checks that the general path
+// of add would treat each of them so.
+func isTypographic(r rune) bool {
+	return r >= 0x2010 && r <= 0x2027 && r != 0x2018 && r != 0x2019 || r == 0xa0 || r == 0xab || r == 0xbb || r == 0x2039 || r == 0x203a
 }
 
 func (t *tokens) open(inTok *bool, depth int, group int32) {
