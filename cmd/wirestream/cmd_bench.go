@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/segmentio/encoding/json"
+	"go.uber.org/zap"
 
 	"github.com/wirestream/wirestream/internal/bench"
 )
@@ -26,6 +27,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	nodeSubjects := fs.String("node-subjects", "stored", "node notifications of the pipeline phases: stored or live (see run --help)")
 	only := fs.String("only", "", "run only these comma-separated phases: relay, pipeline, latency (needs pipeline), enrich, cpu")
+	logLevel := fs.String("log-level", "off", "log the stages' warnings and errors on stderr during the run: off, debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -46,6 +48,13 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	var log *zap.Logger
+	if *logLevel != "off" {
+		if log, err = newLogger(e, *logLevel, "console"); err != nil {
+			return err
+		}
+		defer log.Sync() //nolint:errcheck // stderr
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -64,7 +73,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(progress, "wirestream bench: %d stories of ~%d bytes, dup-rate %.2f, %d workers per stage (embedded server, file storage)\n",
 		*stories, *size, *dup, *workers)
 	res, err := bench.Run(ctx, bench.Config{Stories: *stories, Size: *size, DupRate: *dup, Workers: *workers, TagWorkers: *tagWorkers, LatencyN: *latencyN,
-		Seed: *seed, Progress: progress, Only: splitList(*only), LiveNodes: liveNodes})
+		Seed: *seed, Progress: progress, Only: splitList(*only), LiveNodes: liveNodes, Log: log})
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,12 @@ func (h *dedupeHandler) Handle(ctx context.Context, s *proto.Story) ([]*proto.St
 	ctx, cancel := context.WithTimeout(ctx, decideTimeout)
 	defer cancel()
 	dec, err := h.d.Decide(ctx, s)
+	return decided(s, dec, err)
+}
+
+// decided sets the decision on s and passes it on; an invalid story is a
+// permanent error (dead-lettered), anything else is retried.
+func decided(s *proto.Story, dec *proto.Dedupe, err error) ([]*proto.Story, error) {
 	if err != nil {
 		if errors.Is(err, dedupe.ErrInvalidStory) {
 			return nil, proto.Permanent(err)
@@ -57,14 +63,7 @@ func (h *dedupeHandler) Handle(ctx context.Context, s *proto.Story) ([]*proto.St
 // by h.d.Prepare (on another goroutine).
 func (h *dedupeHandler) handlePrepared(ctx context.Context, s *proto.Story, p *dedupe.Prepared) ([]*proto.Story, error) {
 	dec, err := h.d.DecidePrepared(ctx, s, p)
-	if err != nil {
-		if errors.Is(err, dedupe.ErrInvalidStory) {
-			return nil, proto.Permanent(err)
-		}
-		return nil, err
-	}
-	s.Dedupe = dec
-	return []*proto.Story{s}, nil
+	return decided(s, dec, err)
 }
 
 func (h *dedupeHandler) Close(context.Context) error {
