@@ -166,7 +166,15 @@ func NewStage(js jetstream.JetStream, cfg StageConfig, h Handler, log *zap.Logge
 		if err != nil {
 			return nil, err
 		}
-		s, err := proto.Unmarshal(enc, in.data)
+		// The message's data is this input's own (the client allocates it
+		// per message) and nothing writes to it, so the story's strings can
+		// point into it instead of into a copy.
+		var s *proto.Story
+		if enc == proto.EncodingProto {
+			s, err = proto.UnmarshalProtoOwned(in.data)
+		} else {
+			s, err = proto.Unmarshal(enc, in.data)
+		}
 		if err != nil {
 			return nil, err
 		}

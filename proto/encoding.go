@@ -71,7 +71,20 @@ func MarshalProto(s *Story) ([]byte, error) {
 // UnmarshalProto decodes the binary form. Strings in the result share one
 // copy of b (b itself is not retained).
 func UnmarshalProto(b []byte) (*Story, error) {
-	s, err := decodeStory(b)
+	s, err := decodeStory(b, false)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDecode, err)
+	}
+	return s, nil
+}
+
+// UnmarshalProtoOwned is UnmarshalProto without the copy: the strings of
+// the result are views into b, which the caller hands over and must never
+// modify again (a NATS message's data, which the client allocates for each
+// message, qualifies). It saves a copy and an allocation of the whole
+// message per stage hop.
+func UnmarshalProtoOwned(b []byte) (*Story, error) {
+	s, err := decodeStory(b, true)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDecode, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // The binary form of a Story is protobuf (proto3) as story.proto declares
@@ -367,9 +368,16 @@ func decodeDedupe(r *reader) (*Dedupe, error) {
 }
 
 // decodeStory parses the binary form. Unknown fields are skipped, so a
-// reader survives fields added by a newer writer.
-func decodeStory(b []byte) (*Story, error) {
-	r := &reader{b: b, str: string(b)}
+// reader survives fields added by a newer writer. The strings of the result
+// are substrings of one copy of b, or, with owned, of b itself (no copy).
+func decodeStory(b []byte, owned bool) (*Story, error) {
+	str := ""
+	if owned {
+		str = unsafe.String(unsafe.SliceData(b), len(b))
+	} else {
+		str = string(b)
+	}
+	r := &reader{b: b, str: str}
 	s := new(Story)
 	for r.more() {
 		num, wt, err := r.field()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	pb "github.com/segmentio/encoding/proto"
 
@@ -66,6 +67,10 @@ func FuzzUnmarshalProto(f *testing.F) {
 	f.Add([]byte{0x0a, 0x01, 'u'})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := proto.UnmarshalProto(b)
+		owned, oerr := proto.UnmarshalProtoOwned(append([]byte(nil), b...))
+		if (err == nil) != (oerr == nil) || err == nil && !reflect.DeepEqual(s, owned) {
+			t.Fatalf("owned decoding differs: %v / %v", err, oerr)
+		}
 		if err != nil {
 			return
 		}
@@ -78,4 +83,35 @@ func FuzzUnmarshalProto(f *testing.F) {
 			t.Fatalf("re-encoding changed the story: %v", err)
 		}
 	})
+}
+
+// UnmarshalProtoOwned decodes as UnmarshalProto does, with the strings
+// pointing into the input instead of a copy of it.
+func TestUnmarshalProtoOwned(t *testing.T) {
+	b, err := proto.MarshalProto(sampleStory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := proto.UnmarshalProto(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := proto.UnmarshalProtoOwned(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("owned decode %+v, want %+v", got, want)
+	}
+	inside := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		return p >= lo && p+uintptr(len(s)) <= lo+uintptr(len(b))
+	}
+	if !inside(got.BodyText) || !inside(got.URI) {
+		t.Error("owned decode copied the strings")
+	}
+	if inside(want.BodyText) {
+		t.Error("UnmarshalProto shares the caller's buffer")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -29,6 +30,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	only := fs.String("only", "", "run only these comma-separated phases: relay, pipeline, latency (needs pipeline), enrich, cpu")
 	logLevel := fs.String("log-level", "off", "log the stages' warnings and errors on stderr during the run: off, debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of the whole run to FILE at its end (go tool pprof -sample_index=alloc_space or inuse_space)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -77,6 +79,11 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *memProfile != "" {
+		if err := writeAllocProfile(*memProfile); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		b, err := json.Marshal(res)
 		if err != nil {
@@ -118,4 +125,19 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// writeAllocProfile writes the allocation profile (all allocations since the
+// start, and what is in use after a GC) to path.
+func writeAllocProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -3,9 +3,9 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"unicode"
 	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // jsonText is a JSON string field decoded by unquoteJSON instead of the
@@ -44,9 +44,11 @@ func unquoteJSON(b []byte) (string, error) {
 	if i < 0 {
 		return string(s), nil
 	}
-	r := make([]byte, 0, len(s))
+	// A strings.Builder hands its buffer over as the string: one allocation.
+	var r strings.Builder
+	r.Grow(len(s))
 	for {
-		r = append(r, s[:i]...)
+		r.Write(s[:i])
 		s = s[i+1:]
 		if len(s) == 0 {
 			return "", errJSONString
@@ -84,16 +86,16 @@ func unquoteJSON(b []byte) (string, error) {
 					}
 				}
 			}
-			r = utf8.AppendRune(r, r1)
+			r.WriteRune(r1)
 			goto next
 		default:
 			return "", errJSONString
 		}
-		r = append(r, c)
+		r.WriteByte(c)
 	next:
 		if i = bytes.IndexByte(s, '\\'); i < 0 {
-			r = append(r, s...)
-			return string(r), nil
+			r.Write(s)
+			return r.String(), nil
 		}
 	}
 }
