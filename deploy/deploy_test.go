@@ -1135,7 +1135,7 @@ func TestComposePrometheus(t *testing.T) {
 // ---- every process: the same stream settings ------------------------------------
 
 // TestSameStreamSettings: every process of every stage creates the streams
-// with its own settings, so --replicas and --history-max-age must agree in
+// with its own settings, so --replicas, --history-max-age and --node-subjects must agree in
 // each setup, and --replicas is 3 on the three-node clusters.
 func TestSameStreamSettings(t *testing.T) {
 	type proc struct {
@@ -1152,7 +1152,7 @@ func TestSameStreamSettings(t *testing.T) {
 		compose = append(compose, proc{composeFile + ": service " + s.name, flags})
 	}
 	for setup, procs := range map[string][]proc{"kubernetes": k8s, "compose": compose} {
-		for _, name := range []string{"replicas", "history-max-age"} {
+		for _, name := range []string{"replicas", "history-max-age", "node-subjects"} {
 			values := map[string][]string{}
 			for _, p := range procs {
 				v := flagValues(p.flags, name)
