@@ -108,20 +108,19 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 			m := asciiClass[c]
 			i++
 			if m >= '0' { // a run of ASCII letters and digits
-				t.open(&inTok, depth, group)
-				// Find the run, copy it in one go, lower-case only if needed.
-				j, upper := i, c-'A' < 26
-				for j < len(text) {
-					c = text[j]
-					if c >= utf8.RuneSelf || asciiClass[c] < '0' {
-						break
-					}
-					upper = upper || c-'A' < 26
+				if !inTok {
+					t.open(&inTok, depth, group)
+				}
+				// Find the run (byteClass stops at non-ASCII bytes too), copy
+				// it in one go, lower-case only if it had a capital.
+				j, upper := i, isUpper[c]
+				for j < len(text) && byteClass[text[j]] >= '0' {
+					upper |= isUpper[text[j]]
 					j++
 				}
 				n := len(t.buf)
 				t.buf = append(t.buf, text[i-1:j]...)
-				if upper {
+				if upper != 0 {
 					for k, b := range t.buf[n:] {
 						t.buf[n+k] = asciiClass[b]
 					}
@@ -231,6 +230,21 @@ const (
 	clsOpen
 	clsClose
 )
+
+// byteClass is asciiClass over all byte values: bytes of multi-byte UTF-8
+// sequences are clsSeparator there, which ends an ASCII run.
+var byteClass = func() (t [256]byte) {
+	copy(t[:], asciiClass[:])
+	return t
+}()
+
+// isUpper is 1 for 'A' to 'Z'.
+var isUpper = func() (t [256]byte) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = 1
+	}
+	return t
+}()
 
 var asciiClass = func() (t [128]byte) {
 	for c := 0; c < 128; c++ {
