@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/dedupe"
@@ -521,5 +522,31 @@ func TestRedelivery(t *testing.T) {
 	}
 	if n := d.Indexed(); n != 2 {
 		t.Fatalf("index holds %d stories, want 2 (a1 and a2; replays add nothing)", n)
+	}
+}
+
+// The uri cache keeps its own copy of a story's version: the stage runtime
+// decodes stories as views into whole messages, and a cached view would
+// keep the whole message alive for as long as the uri is cached.
+func TestCacheDoesNotRetainStoryText(t *testing.T) {
+	d, err := dedupe.New(dedupe.Config{}, dedupe.NewMemoryStore(0, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	msg := []byte("2" + strings.Repeat("x", 1<<20)) // version "2" at the front of a 1 MB "message"
+	s := &proto.Story{URI: "urn:retain", Version: unsafe.String(&msg[0], 1), Headline: "h", BodyText: "some body words here",
+		PubStatus: proto.PubStatusUsable, IngestSeq: 1}
+	if _, err := d.Decide(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	msg[0] = '9' // were the cache holding the view, the cached version would now read "9"
+	s2 := &proto.Story{URI: "urn:retain", Version: "3", Headline: "h", BodyText: "other body words here", PubStatus: proto.PubStatusUsable, IngestSeq: 2}
+	got, err := d.Decide(context.Background(), s2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != proto.DedupeUpdate {
+		t.Fatalf("version 3 after a cached version 2: %s, want update (the cache read a changed buffer)", got.Status)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -533,6 +534,9 @@ func (c *uriCache) get(key string) (uriRecord, uint64, bool) {
 }
 
 func (c *uriCache) put(key string, rec uriRecord, rev uint64) {
+	// The version may be a view into a whole message (the stage runtime
+	// decodes without copying): keep a copy of its own, not the message.
+	rec.Version = strings.Clone(rec.Version)
 	sh := c.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
