@@ -63,7 +63,7 @@ func (o *Observability) observer(stage string) func(*proto.Story) {
 		return func(s *proto.Story) {
 			countries := 0
 			for _, p := range s.Place {
-				o.places.WithLabelValues(p.Scheme, p.Rel).Inc()
+				o.places.WithLabelValues(labelOf(p.Scheme, proto.SchemeCountry, proto.SchemeM49), labelOf(p.Rel, proto.RelLocated, proto.RelMentioned)).Inc()
 				if p.Scheme == proto.SchemeCountry {
 					countries++
 				}
@@ -123,4 +123,19 @@ func ServeHTTP(ctx context.Context, addr string, h http.Handler) (net.Addr, erro
 		}
 	}()
 	return ln.Addr(), nil
+}
+
+// labelOf returns v when it is one of known, else "other": a metric label
+// from story data must have few values (provider places carry any scheme),
+// and must not be a view into the story's message (it would keep it alive).
+func labelOf(v string, known ...string) string {
+	for _, k := range known {
+		if v == k {
+			return k
+		}
+	}
+	if v == "" {
+		return "none"
+	}
+	return "other"
 }
