@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/wirestream/wirestream/proto"
@@ -100,24 +101,11 @@ func captures(filters []string, subj string) bool {
 	return false
 }
 
-// SubjectMatches reports whether the NATS subject subj matches filter, which
-// may hold "*" (one token) and a final ">" (one or more tokens).
+// SubjectMatches reports whether the NATS subject subj (which may itself
+// hold wildcards) matches filter, which may hold "*" and a final ">", as
+// the server matches them.
 func SubjectMatches(filter, subj string) bool {
-	for {
-		ft, frest, fmore := strings.Cut(filter, ".")
-		st, srest, smore := strings.Cut(subj, ".")
-		switch {
-		case ft == ">":
-			return !fmore && st != ""
-		case ft != "*" && ft != st:
-			return false
-		case fmore != smore:
-			return false
-		case !fmore:
-			return true
-		}
-		filter, subj = frest, srest
-	}
+	return server.SubjectMatchesFilter(subj, filter)
 }
 
 func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto.Story) error {
