@@ -2,6 +2,9 @@ package dedupe
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
+	"math/bits"
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -92,8 +95,15 @@ func Normalize(text string) []string {
 }
 
 // add appends the words of text; groups are numbered from firstGroup.
+//
+// A parenthetical group that holds one word, an agency name ("(AP)"), is
+// dropped as soon as it closes: that is the first rule of stripBoilerplate,
+// applied here so that the buffer needs no compaction afterwards (nearly
+// every wire story starts with one). stripBoilerplate still applies the rule
+// to a group left open at the end of the text.
 func (t *tokens) add(text string, firstGroup int32) int32 {
 	group, depth := firstGroup, 0
+	groupFirst := 0 // index of the first token of the open depth-0 group
 	inTok := false
 	closeTok := func() {
 		if inTok {
@@ -106,28 +116,14 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 		var r rune
 		if c < utf8.RuneSelf {
 			m := asciiClass[c]
-			i++
 			if m >= '0' { // a run of ASCII letters and digits
 				if !inTok {
 					t.open(&inTok, depth, group)
 				}
-				// Find the run (byteClass stops at non-ASCII bytes too), copy
-				// it in one go, lower-case only if it had a capital.
-				j, upper := i, isUpper[c]
-				for j < len(text) && byteClass[text[j]] >= '0' {
-					upper |= isUpper[text[j]]
-					j++
-				}
-				n := len(t.buf)
-				t.buf = append(t.buf, text[i-1:j]...)
-				if upper != 0 {
-					for k, b := range t.buf[n:] {
-						t.buf[n+k] = asciiClass[b]
-					}
-				}
-				i = j
+				i = t.appendRun(text, i)
 				continue
 			}
+			i++
 			switch m {
 			case clsApostrophe:
 				// dropped, does not split
@@ -135,12 +131,16 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 				closeTok()
 				if depth == 0 {
 					group++
+					groupFirst = len(t.start)
 				}
 				depth++
 			case clsClose:
 				closeTok()
 				if depth > 0 {
 					depth--
+					if depth == 0 && len(t.start) == groupFirst+1 && agencies[string(t.tok(groupFirst))] {
+						t.pop()
+					}
 				}
 			default:
 				closeTok()
@@ -196,6 +196,68 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 	}
 	closeTok()
 	return group
+}
+
+// pop removes the last token, which add has closed.
+func (t *tokens) pop() {
+	n := len(t.start) - 1
+	s := t.start[n]
+	if n > 0 {
+		s-- // the space before it
+	}
+	t.buf = t.buf[:s]
+	t.start, t.end, t.group = t.start[:n], t.end[:n], t.group[:n]
+}
+
+// SWAR constants: one bit or value per byte of a 64-bit word.
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// inRange7 sets the high bit of each byte of v (whose bytes are all below
+// 0x80) that lies in [lo, hi]; no addition carries into the next byte.
+func inRange7(v uint64, lo, hi byte) uint64 {
+	return (v + (0x80-uint64(lo))*ones) &^ (v + (0x7f-uint64(hi))*ones) & high
+}
+
+// appendRun copies the run of ASCII letters and digits that starts at
+// text[i] to t.buf, lower-cased, and returns the index after it. It reads
+// eight bytes at a time: a byte's class and case come from range tests on
+// the whole word (SWAR), and the word is stored in one write, so a short
+// word costs one load and one store instead of a loop and a memmove.
+func (t *tokens) appendRun(text string, i int) int {
+	for i+8 <= len(text) {
+		s := text[i : i+8]
+		x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		v := x &^ high
+		ascii := ^x & high
+		upper := inRange7(v, 'A', 'Z') & ascii
+		alnum := (inRange7(v, '0', '9') | inRange7(v|0x20*ones, 'a', 'z')) & ascii
+		n := len(t.buf)
+		if cap(t.buf)-n < 8 {
+			t.buf = slices.Grow(t.buf, 8)
+		}
+		binary.LittleEndian.PutUint64(t.buf[n:n+8], x+upper>>2)
+		stop := ^alnum & high
+		if stop != 0 {
+			l := bits.TrailingZeros64(stop) >> 3
+			t.buf = t.buf[:n+l]
+			return i + l
+		}
+		t.buf = t.buf[:n+8]
+		i += 8
+	}
+	for i < len(text) {
+		c := text[i]
+		if byteClass[c] < '0' {
+			break
+		}
+		t.buf = append(t.buf, byteClass[c])
+		i++
+	}
+	return i
 }
 
 // isTypographic: the punctuation of wire copy outside ASCII (dashes, curly
@@ -283,6 +345,7 @@ var creditWords = map[string]bool{
 // until none applies so that the result is a fixed point.
 func (t *tokens) stripBoilerplate() {
 	// Agency tag alone in a parenthetical group, anywhere: "(AP)", "(Reuters)".
+	// add has dropped those of closed groups; this finds one left open.
 	for i := 0; i < t.n(); i++ {
 		g := t.group[i]
 		if g == 0 || (i > 0 && t.group[i-1] == g) || (i+1 < t.n() && t.group[i+1] == g) {
