@@ -25,7 +25,7 @@ func (t *tokens) addRef(text string, firstGroup int32) int32 {
 			m := asciiClass[c]
 			i++
 			if m >= '0' { // a run of ASCII letters and digits
-				t.open(&inTok, depth, group)
+				t.openRef(&inTok, depth, group)
 				// Find the run, copy it in one go, lower-case only if needed.
 				j, upper := i, c-'A' < 26
 				for j < len(text) {
@@ -86,7 +86,7 @@ func (t *tokens) addRef(text string, firstGroup int32) int32 {
 				b += 'a' - 'A'
 			}
 			if 'a' <= b && b <= 'z' || '0' <= b && b <= '9' {
-				t.open(&inTok, depth, group)
+				t.openRef(&inTok, depth, group)
 				t.buf = append(t.buf, b)
 			} else {
 				closeTok()
@@ -94,12 +94,12 @@ func (t *tokens) addRef(text string, firstGroup int32) int32 {
 			continue
 		}
 		if f, ok := foldTable[r]; ok {
-			t.open(&inTok, depth, group)
+			t.openRef(&inTok, depth, group)
 			t.buf = append(t.buf, f...)
 			continue
 		}
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r) {
-			t.open(&inTok, depth, group)
+			t.openRef(&inTok, depth, group)
 			lr := unicode.ToLower(r)
 			if f, ok := foldTable[lr]; ok {
 				t.buf = append(t.buf, f...)
@@ -202,4 +202,21 @@ func FuzzAddSameAsReference(f *testing.F) {
 			t.Fatalf("%q: add %d %q %v %v %v, reference %d %q %v %v %v", s, ga, a.buf, a.start, a.end, a.group, gb, b.buf, b.start, b.end, b.group)
 		}
 	})
+}
+
+// openRef is open as addRef used it.
+func (t *tokens) openRef(inTok *bool, depth int, group int32) {
+	if *inTok {
+		return
+	}
+	*inTok = true
+	if len(t.start) > 0 {
+		t.buf = append(t.buf, ' ')
+	}
+	t.start = append(t.start, int32(len(t.buf)))
+	if depth > 0 {
+		t.group = append(t.group, group)
+	} else {
+		t.group = append(t.group, 0)
+	}
 }

@@ -104,13 +104,7 @@ func Normalize(text string) []string {
 func (t *tokens) add(text string, firstGroup int32) int32 {
 	group, depth := firstGroup, 0
 	groupFirst := 0 // index of the first token of the open depth-0 group
-	inTok := false
-	closeTok := func() {
-		if inTok {
-			t.end = append(t.end, int32(len(t.buf)))
-			inTok = false
-		}
-	}
+	inTok := false  // a plain local, not captured by a closure: it stays in a register
 	for i := 0; i < len(text); {
 		c := text[i]
 		var r rune
@@ -118,7 +112,8 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 			m := asciiClass[c]
 			if m >= '0' { // a run of ASCII letters and digits
 				if !inTok {
-					t.open(&inTok, depth, group)
+					t.openTok(depth, group)
+					inTok = true
 				}
 				i = t.appendRun(text, i)
 				continue
@@ -128,14 +123,14 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 			case clsApostrophe:
 				// dropped, does not split
 			case clsOpen:
-				closeTok()
+				inTok = t.closeTok(inTok)
 				if depth == 0 {
 					group++
 					groupFirst = len(t.start)
 				}
 				depth++
 			case clsClose:
-				closeTok()
+				inTok = t.closeTok(inTok)
 				if depth > 0 {
 					depth--
 					if depth == 0 && len(t.start) == groupFirst+1 && agencies[string(t.tok(groupFirst))] {
@@ -143,7 +138,7 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 					}
 				}
 			default:
-				closeTok()
+				inTok = t.closeTok(inTok)
 			}
 			continue
 		}
@@ -151,14 +146,14 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 		r, size = utf8.DecodeRuneInString(text[i:])
 		i += size
 		if r == utf8.RuneError && size == 1 {
-			closeTok()
+			inTok = t.closeTok(inTok)
 			continue
 		}
 		switch {
 		case r == '\u2019' || r == '\u2018':
 			continue // curly apostrophes
 		case isTypographic(r):
-			closeTok() // curly quotes, dashes, no-break space: separators, without the table lookups below
+			inTok = t.closeTok(inTok) // curly quotes, dashes, no-break space: separators, without the table lookups below
 			continue
 		case r == '\u02bc' || r == '\u00ad' || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Mn, r):
 			continue // apostrophes, soft hyphen, zero-width, combining marks
@@ -168,20 +163,20 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 				b += 'a' - 'A'
 			}
 			if 'a' <= b && b <= 'z' || '0' <= b && b <= '9' {
-				t.open(&inTok, depth, group)
+				inTok = t.open(inTok, depth, group)
 				t.buf = append(t.buf, b)
 			} else {
-				closeTok()
+				inTok = t.closeTok(inTok)
 			}
 			continue
 		}
 		if f, ok := foldTable[r]; ok {
-			t.open(&inTok, depth, group)
+			inTok = t.open(inTok, depth, group)
 			t.buf = append(t.buf, f...)
 			continue
 		}
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r) {
-			t.open(&inTok, depth, group)
+			inTok = t.open(inTok, depth, group)
 			lr := unicode.ToLower(r)
 			if f, ok := foldTable[lr]; ok {
 				t.buf = append(t.buf, f...)
@@ -192,9 +187,9 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 			}
 			continue
 		}
-		closeTok()
+		inTok = t.closeTok(inTok)
 	}
-	closeTok()
+	inTok = t.closeTok(inTok)
 	return group
 }
 
@@ -268,11 +263,15 @@ func isTypographic(r rune) bool {
 	return r >= 0x2010 && r <= 0x2027 && r != 0x2018 && r != 0x2019 || r == 0xa0 || r == 0xab || r == 0xbb || r == 0x2039 || r == 0x203a
 }
 
-func (t *tokens) open(inTok *bool, depth int, group int32) {
-	if *inTok {
-		return
+// open starts a token unless one is open; it returns true (open).
+func (t *tokens) open(inTok bool, depth int, group int32) bool {
+	if !inTok {
+		t.openTok(depth, group)
 	}
-	*inTok = true
+	return true
+}
+
+func (t *tokens) openTok(depth int, group int32) {
 	if len(t.start) > 0 {
 		t.buf = append(t.buf, ' ')
 	}
@@ -282,6 +281,14 @@ func (t *tokens) open(inTok *bool, depth int, group int32) {
 	} else {
 		t.group = append(t.group, 0)
 	}
+}
+
+// closeTok ends the open token, if any; it returns false (closed).
+func (t *tokens) closeTok(inTok bool) bool {
+	if inTok {
+		t.end = append(t.end, int32(len(t.buf)))
+	}
+	return false
 }
 
 // ASCII classes: a letter or digit maps to its lower-case form (>= '0'),
