@@ -137,7 +137,21 @@ func testFanOutSubscribe(t *testing.T, live bool) {
 			if nodes := raw.Header.Get(proto.HeaderNodes); !strings.Contains(nodes, f.names.Region("UZ")) {
 				t.Fatalf("story %d: Ws-Nodes %q lacks the UZ node", seq, nodes)
 			}
-			seen[m.Header.Get(proto.HeaderStoryURI)] = true
+			uri := m.Header.Get(proto.HeaderStoryURI)
+			var i int
+			if _, err := fmt.Sscanf(uri, "urn:test:%d", &i); err != nil {
+				t.Fatalf("notification with story uri %q: %v", uri, err)
+			}
+			if got, want := m.Header.Get(proto.HeaderHeadline), story(i).Headline; got != want {
+				t.Fatalf("%s: notification headline %q, want %q", uri, got, want)
+			}
+			if got := m.Header.Get(proto.HeaderStoryStream); got != f.names.OutStream() {
+				t.Fatalf("%s: notification names stream %q, want %q", uri, got, f.names.OutStream())
+			}
+			if got := m.Header.Get(proto.HeaderStoryVersion); got != "1" {
+				t.Fatalf("%s: notification version %q", uri, got)
+			}
+			seen[uri] = true
 		case <-time.After(10 * time.Second):
 			t.Fatalf("core subscriber of UZ saw %d of %d stories", len(seen), n)
 		}

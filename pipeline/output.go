@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,27 +130,33 @@ func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto
 		return err
 	}
 	seq := strconv.FormatUint(acks[0].Sequence, 10)
-	msgs := make([]*nats.Msg, len(subjects))
-	headline := s.Headline
-	if len(headline) > 200 {
-		headline = headline[:200]
+	// The notifications of one story carry the same headers (stored ones
+	// add their own message id): build them once. A live notification
+	// shares the map (core publish only reads it); a stored one gets a
+	// copy, since the JetStream client keeps the message until its ack.
+	hdr := nats.Header{
+		proto.HeaderStorySeq:    {seq},
+		proto.HeaderStoryStream: {f.stream},
+		proto.HeaderStoryURI:    {s.URI},
 	}
+	if s.Version != "" {
+		hdr[proto.HeaderStoryVersion] = []string{s.Version}
+	}
+	if headline := s.Headline; headline != "" {
+		if len(headline) > 200 {
+			headline = headline[:200]
+		}
+		hdr[proto.HeaderHeadline] = []string{headline}
+	}
+	if s.Dedupe != nil {
+		hdr[proto.HeaderDedupe] = []string{s.Dedupe.Status}
+	}
+	msgs := make([]*nats.Msg, len(subjects))
 	for i, subj := range subjects {
-		m := nats.NewMsg(subj)
+		m := &nats.Msg{Subject: subj, Header: hdr}
 		if stored {
-			m.Header.Set(proto.HeaderMsgID, msgID(s, subj))
-		}
-		m.Header.Set(proto.HeaderStorySeq, seq)
-		m.Header.Set(proto.HeaderStoryStream, f.stream)
-		m.Header.Set(proto.HeaderStoryURI, s.URI)
-		if s.Version != "" {
-			m.Header.Set(proto.HeaderStoryVersion, s.Version)
-		}
-		if headline != "" {
-			m.Header.Set(proto.HeaderHeadline, headline)
-		}
-		if s.Dedupe != nil {
-			m.Header.Set(proto.HeaderDedupe, s.Dedupe.Status)
+			m.Header = maps.Clone(hdr)
+			m.Header[proto.HeaderMsgID] = []string{msgID(s, subj)}
 		}
 		msgs[i] = m
 	}
