@@ -39,15 +39,22 @@ ax.legend(loc="best", fontsize="small")
 fig.tight_layout()
 fig.savefig(os.path.join(out, "throughput.png"), dpi=110)
 
-fig, ax = plt.subplots(figsize=(7, 4))
+modes = [m for m in ("stored", "live") if m in by_mode]
+fig, axes = plt.subplots(1, len(modes), figsize=(6 * len(modes), 4), sharey=True, squeeze=False)
 width = 0.25
-for i, (key, label) in enumerate((("p50_ms", "p50"), ("p90_ms", "p90"), ("p99_ms", "p99"))):
-    ax.bar([j + (i - 1) * width for j in range(len(runs))], [r[key] for r in runs], width, label=label)
-ax.set_xticks(range(len(runs)), ["%d tag workers\n(%.0f/s)" % (r["tag_workers"], r["latency_rate_per_s"]) for r in runs])
-ax.set_ylabel("ingest to published, ms")
-ax.set_title("Latency at half the pipeline's throughput (stored node notifications)")
-ax.grid(True, axis="y", alpha=0.3)
-ax.legend(loc="center right")
+top = max(r["p99_ms"] for m in modes for r in by_mode[m])
+for ax, mode in zip(axes[0], modes):
+    rs = by_mode[mode]
+    for i, (key, label) in enumerate((("p50_ms", "p50"), ("p90_ms", "p90"), ("p99_ms", "p99"))):
+        ax.bar([j + (i - 1) * width for j in range(len(rs))], [r[key] for r in rs], width, label=label)
+    ax.axhline(25, color="black", linestyle="--", linewidth=1, label="p99 target (25 ms)")
+    ax.set_xticks(range(len(rs)), ["%d tag workers\n(%.0f/s)" % (r["tag_workers"], r["latency_rate_per_s"]) for r in rs])
+    ax.set_title("%s node notifications" % mode)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_ylim(0, max(30, top * 1.1))
+axes[0][0].set_ylabel("ingest to published, ms")
+axes[0][-1].legend(loc="upper right", fontsize="small")
+fig.suptitle("Latency at half the pipeline's throughput")
 fig.tight_layout()
 fig.savefig(os.path.join(out, "latency.png"), dpi=110)
 print("wrote", os.path.join(out, "throughput.png"), "and", os.path.join(out, "latency.png"))
