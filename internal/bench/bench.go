@@ -10,9 +10,11 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -306,7 +308,28 @@ func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Co
 	if err != nil {
 		return 0, err
 	}
-	return float64(len(raws)) / end.Sub(start).Seconds(), nil
+	perS := float64(len(raws)) / end.Sub(start).Seconds()
+	return perS, dropPhase(ctx, js, names)
+}
+
+// dropPhase deletes the streams (and the dedupe bucket) a phase wrote, and
+// collects the garbage, so that the next phase starts on a server that
+// holds only its own state: the stored messages, the message-id tables of
+// the duplicate windows and the block caches of a finished phase otherwise
+// stay in the process's heap (they are a large part of it) and lengthen the
+// next phase's garbage collections.
+func dropPhase(ctx context.Context, js jetstream.JetStream, names proto.Names) error {
+	for _, stream := range []string{names.RawStream(), names.WorkStream(), names.OutStream(), names.AuditStream(),
+		names.DLQStream(), names.StreamPrefix + "_DEDUPE_LOG"} {
+		if err := js.DeleteStream(ctx, stream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("drop %s: %w", stream, err)
+		}
+	}
+	if err := js.DeleteKeyValue(ctx, names.StreamPrefix+"_DEDUPE"); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("drop dedupe bucket: %w", err)
+	}
+	runtime.GC()
+	return nil
 }
 
 func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Config, res *Result) error {
@@ -354,7 +377,7 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 		bytesTotal += info.State.Bytes
 	}
 	res.StoredBytesPerStory = float64(bytesTotal) / float64(len(raws))
-	return nil
+	return dropPhase(ctx, js, names)
 }
 
 // runLatency feeds a fresh namespace at half the pipeline's throughput and
