@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -142,10 +143,7 @@ func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto
 	if s.Version != "" {
 		hdr[proto.HeaderStoryVersion] = []string{s.Version}
 	}
-	if headline := s.Headline; headline != "" {
-		if len(headline) > 200 {
-			headline = headline[:200]
-		}
+	if headline := headlineHeader(s.Headline); headline != "" {
 		hdr[proto.HeaderHeadline] = []string{headline}
 	}
 	if s.Dedupe != nil {
@@ -246,4 +244,27 @@ func (f fanOutCopies) publish(ctx context.Context, p *publisher, in *inbound, s 
 	}
 	_, err := p.publishAll(ctx, msgs)
 	return err
+}
+
+// headlineHeader is a headline as a header value: at most 200 bytes, cut
+// at a character boundary (a cut inside a UTF-8 sequence made the value
+// invalid UTF-8), and on one line (a CR or LF would end the header; ingest
+// already normalises headlines to one line, other producers may not).
+func headlineHeader(h string) string {
+	if len(h) > 200 {
+		n := 200
+		for n > 0 && !utf8.RuneStart(h[n]) {
+			n--
+		}
+		h = h[:n]
+	}
+	if strings.ContainsAny(h, "\r\n") {
+		h = strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' {
+				return ' '
+			}
+			return r
+		}, h)
+	}
+	return h
 }

@@ -1,0 +1,26 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestHeadlineHeader(t *testing.T) {
+	long := strings.Repeat("a", 199) + "é and more" // é straddles byte 200
+	for _, c := range []struct{ in, want string }{
+		{"Putin thanks Xi", "Putin thanks Xi"},
+		{long, strings.Repeat("a", 199)},
+		{strings.Repeat("é", 150), strings.Repeat("é", 100)},
+		{"two\r\nlines\n", "two  lines "},
+		{"", ""},
+	} {
+		got := headlineHeader(c.in)
+		if got != c.want {
+			t.Errorf("headlineHeader(%.20q…) = %.40q, want %.40q", c.in, got, c.want)
+		}
+		if !utf8.ValidString(got) || len(got) > 200 || strings.ContainsAny(got, "\r\n") {
+			t.Errorf("headlineHeader(%.20q…) = %q: not a valid one-line header value of at most 200 bytes", c.in, got)
+		}
+	}
+}
