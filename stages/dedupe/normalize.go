@@ -307,14 +307,6 @@ var byteClass = func() (t [256]byte) {
 	return t
 }()
 
-// isUpper is 1 for 'A' to 'Z'.
-var isUpper = func() (t [256]byte) {
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = 1
-	}
-	return t
-}()
-
 var asciiClass = func() (t [128]byte) {
 	for c := 0; c < 128; c++ {
 		switch {
