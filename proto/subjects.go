@@ -67,6 +67,11 @@ func (n Names) OutStream() string   { return n.StreamPrefix + "_OUT" }
 func (n Names) AuditStream() string { return n.StreamPrefix + "_AUDIT" }
 func (n Names) DLQStream() string   { return n.StreamPrefix + "_DLQ" }
 
+// DedupeBucket is the KV bucket of the dedupe stage's uri records and
+// content claims; DedupeLogStream the stream of its signature log.
+func (n Names) DedupeBucket() string    { return n.StreamPrefix + "_DEDUPE" }
+func (n Names) DedupeLogStream() string { return n.StreamPrefix + "_DEDUPE_LOG" }
+
 // Raw is the subject raw input from source is published on.
 func (n Names) Raw(source string) string { return n.Prefix + ".raw." + Token(source) }
 

@@ -88,7 +88,7 @@ func newDedupeHandler(ctx context.Context, js jetstream.JetStream, cfg Config, l
 	if dc.Replicas == 0 {
 		dc.Replicas = 1
 	}
-	bucket := cfg.Names.StreamPrefix + "_DEDUPE"
+	bucket := cfg.Names.DedupeBucket()
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: bucket, Description: "wirestream dedupe state", History: 1, TTL: dc.Window,
 		Storage: jetstream.FileStorage, Replicas: dc.Replicas,
@@ -100,7 +100,7 @@ func newDedupeHandler(ctx context.Context, js jetstream.JetStream, cfg Config, l
 		return nil, fmt.Errorf("dedupe bucket %s: %w", bucket, err)
 	}
 	slog, err := pipeline.NewSharedLog(ctx, js, pipeline.SharedLogConfig{
-		Stream: cfg.Names.StreamPrefix + "_DEDUPE_LOG", Subject: cfg.Names.Prefix + ".dedupe.log",
+		Stream: cfg.Names.DedupeLogStream(), Subject: cfg.Names.Prefix + ".dedupe.log",
 		MaxAge: dc.Window, Replicas: dc.Replicas,
 	}, log)
 	if err != nil {

@@ -320,12 +320,12 @@ func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Co
 // next phase's garbage collections.
 func dropPhase(ctx context.Context, js jetstream.JetStream, names proto.Names) error {
 	for _, stream := range []string{names.RawStream(), names.WorkStream(), names.OutStream(), names.AuditStream(),
-		names.DLQStream(), names.StreamPrefix + "_DEDUPE_LOG"} {
+		names.DLQStream(), names.DedupeLogStream()} {
 		if err := js.DeleteStream(ctx, stream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return fmt.Errorf("drop %s: %w", stream, err)
 		}
 	}
-	if err := js.DeleteKeyValue(ctx, names.StreamPrefix+"_DEDUPE"); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+	if err := js.DeleteKeyValue(ctx, names.DedupeBucket()); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("drop dedupe bucket: %w", err)
 	}
 	runtime.GC()
