@@ -19,6 +19,8 @@ const (
 	DefaultRows  = 4
 	// DefaultShingle is the number of words per shingle.
 	DefaultShingle = 3
+	// maxShingle bounds Config.Shingle.
+	maxShingle = 16
 	// DefaultGenerations is how many index generations cover the window.
 	DefaultGenerations = 7
 	// DefaultCacheSize is how many uri records the in-process cache holds.
@@ -94,8 +96,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: bands %d outside 1-64", ErrInvalidConfig, c.Bands)
 	case c.Rows < 1 || c.Bands*c.Rows > 1024:
 		return fmt.Errorf("%w: rows %d (bands*rows must be 1-1024)", ErrInvalidConfig, c.Rows)
-	case c.Shingle < 1 || c.Shingle > 16:
-		return fmt.Errorf("%w: shingle %d outside 1-16", ErrInvalidConfig, c.Shingle)
+	case c.Shingle < 1 || c.Shingle > maxShingle:
+		return fmt.Errorf("%w: shingle %d outside 1-%d", ErrInvalidConfig, c.Shingle, maxShingle)
 	case c.Generations < 1 || c.Generations > 1000:
 		return fmt.Errorf("%w: generations %d outside 1-1000", ErrInvalidConfig, c.Generations)
 	case c.Retries < 1:

@@ -1,6 +1,9 @@
 package dedupe
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // Near-duplicate signatures: word shingles of the normalised text, hashed
 // into a one-permutation MinHash (OPH) with rotation densification. OPH costs
@@ -71,27 +74,40 @@ func hashString(seed uint64, s string) uint64 {
 // minhash fills sig (len = number of bins) with the OPH signature of the
 // concatenated tokens of ts using shingles of k words. It reports false when
 // the text has no words.
+//
+// A shingle's hash is the polynomial k·A^k + x0·A^(k-1) + … + x(k-1) of its
+// word hashes (A = mulA, arithmetic mod 2^64), computed from precomputed
+// powers so that its multiplications are independent of each other; the
+// bin update is a branch-free min. minhashRef (a test file) is the loop
+// form it replaced; FuzzMinhashSameAsReference checks they agree.
 func minhash(sig []uint32, k int, ts ...*tokens) bool {
-	var hs []uint64
 	first := ts[0]
-	hs = first.hash[:0]
+	total := 0
+	for _, t := range ts {
+		total += t.n()
+	}
+	hs := slices.Grow(first.hash[:0], total)[:total]
+	first.hash = hs
+	j := 0
 	for _, t := range ts {
 		if cap(t.buf)-len(t.buf) < 8 {
 			t.buf = append(t.buf, make([]byte, 8)...)[:len(t.buf)]
 		}
-		for i := 0; i < t.n(); i++ {
-			s, e := int(t.start[i]), int(t.end[i])
-			if e-s <= 8 {
+		buf := t.buf[:cap(t.buf)]
+		end := t.end[:len(t.start)]
+		for i, s32 := range t.start {
+			s, e := int(s32), int(end[i])
+			if n := e - s; n <= 8 {
 				// Read 8 bytes (cap has room past the end) and keep the word's.
-				w := binary.LittleEndian.Uint64(t.buf[s : s+8 : cap(t.buf)])
-				w &= ^uint64(0) >> (64 - 8*uint(e-s))
-				hs = append(hs, hashWord(w, e-s))
+				w := binary.LittleEndian.Uint64(buf[s:])
+				w &= ^uint64(0) >> (64 - 8*uint(n))
+				hs[j] = hashWord(w, n)
 			} else {
-				hs = append(hs, hashBytes(t.buf[s:e]))
+				hs[j] = hashBytes(buf[s:e])
 			}
+			j++
 		}
 	}
-	first.hash = hs
 	if len(hs) == 0 {
 		return false
 	}
@@ -99,17 +115,12 @@ func minhash(sig []uint32, k int, ts ...*tokens) bool {
 		sig[i] = ^uint32(0)
 	}
 	nb := uint64(len(sig))
-	var filled uint64 // bitmask when len(sig) <= 64
+	var filled uint64 // bit b for bin b < 64 (a shift by 64 or more is 0)
 	add := func(h uint64) {
 		h = mix64(h)
 		b := ((h >> 32) * nb) >> 32
-		v := uint32(h)
-		if v < sig[b] {
-			sig[b] = v
-		}
-		if b < 64 {
-			filled |= 1 << b
-		}
+		sig[b] = min(sig[b], uint32(h))
+		filled |= 1 << b
 	}
 	if len(hs) < k {
 		h := uint64(len(hs))
@@ -117,11 +128,25 @@ func minhash(sig []uint32, k int, ts ...*tokens) bool {
 			h = h*mulA + x
 		}
 		add(h)
+	} else if k == 3 {
+		a := uint64(mulA)
+		a2 := a * a     // mod 2^64
+		c := 3 * a * a2 // 3·A^3
+		for i := 2; i < len(hs); i++ {
+			add(c + hs[i-2]*a2 + hs[i-1]*a + hs[i])
+		}
 	} else {
+		var pw [maxShingle]uint64 // pw[i] = A^(k-1-i)
+		p := uint64(1)
+		for i := k - 1; i >= 0; i-- {
+			pw[i] = p
+			p *= mulA
+		}
+		c := uint64(k) * p // k·A^k
 		for i := 0; i+k <= len(hs); i++ {
-			h := uint64(k)
-			for _, x := range hs[i : i+k] {
-				h = h*mulA + x
+			h := c
+			for m, x := range hs[i : i+k] {
+				h += x * pw[m]
 			}
 			add(h)
 		}
