@@ -35,6 +35,13 @@ type StageConfig struct {
 	Workers int
 	// Batch is how many messages one pull asks for. Default 64.
 	Batch int
+	// PullExpiry is how long one pull request waits at the server; the
+	// server sends heartbeats at half of it, and two missed heartbeats make
+	// the client pull again. It bounds how long a stage waits when the
+	// server holding its pull request dies (a cluster node loss) before it
+	// pulls from the new consumer leader. Default 5 s (nats.go's default,
+	// 30 s, stalled a stage for 30 s after a node loss). At least 1 s.
+	PullExpiry time.Duration
 	// MaxAckPending bounds unacknowledged inputs across all processes of the
 	// stage: the backpressure limit. Default 1024.
 	MaxAckPending int
@@ -85,6 +92,9 @@ func (c *StageConfig) setDefaults() {
 	if c.Batch == 0 {
 		c.Batch = 64
 	}
+	if c.PullExpiry == 0 {
+		c.PullExpiry = 5 * time.Second
+	}
 	if c.MaxAckPending == 0 {
 		c.MaxAckPending = 1024
 	}
@@ -120,6 +130,8 @@ func (c StageConfig) Validate() error {
 		return fmt.Errorf("%w: StageConfig.Workers %d must be at least 1", ErrConfig, c.Workers)
 	case c.Batch < 1:
 		return fmt.Errorf("%w: StageConfig.Batch %d must be at least 1", ErrConfig, c.Batch)
+	case c.PullExpiry < time.Second:
+		return fmt.Errorf("%w: StageConfig.PullExpiry %s is under 1s", ErrConfig, c.PullExpiry)
 	case c.MaxAckPending < c.Workers:
 		return fmt.Errorf("%w: StageConfig.MaxAckPending %d is below Workers %d", ErrConfig, c.MaxAckPending, c.Workers)
 	case c.MaxDeliver < 1:
@@ -261,10 +273,37 @@ func (st *Stage) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	iter, err := cons.Messages(jetstream.PullMaxMessages(cfg.Batch))
+	// Handlers run under workCtx, which outlives ctx by up to DrainTimeout.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+
+	// Consume (a callback) rather than the Messages iterator: the iterator
+	// buffers deliveries in a channel of cfg.Batch and drops what does not
+	// fit ("slow consumer, messages dropped"). After a reconnect or a
+	// missed heartbeat the client issues a new pull while the old one may
+	// still be live on the consumer leader, so up to twice the batch
+	// arrives while the workers are busy; each dropped message then waited
+	// AckWait (30 s) for redelivery. That happened in 3 of 4 runs of
+	// TestClusterNodeLossMidStream, which now fails on it. A callback
+	// subscription queues deliveries without that limit (the pulls still
+	// bound them), and the callback blocks while every worker is busy.
+	msgs := make(chan jetstream.Msg)
+	abandon := make(chan struct{}) // closed when the drain gives up
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-abandon:
+			_ = m.Nak()
+		}
+	}, jetstream.PullMaxMessages(cfg.Batch), jetstream.PullExpiry(cfg.PullExpiry), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		st.log.Warn("fetch", zap.Error(err))
+	}))
 	if err != nil {
 		return fmt.Errorf("stage %s: start fetching: %w", cfg.Name, err)
 	}
+	// Taken now, while the subscription is valid: it is closed after the
+	// last callback has returned, so no delivery is left in msgs then.
+	consumed := cc.Closed()
 	st.log.Info("stage started", zap.String("stream", cfg.Stream), zap.String("subject", cfg.Subject),
 		zap.String("durable", cfg.Durable), zap.Int("workers", cfg.Workers))
 	close(st.ready)
@@ -272,42 +311,25 @@ func (st *Stage) Run(ctx context.Context) error {
 	defer stopLag()
 	go st.stats.m.watchLag(lagCtx, cons, 5*time.Second)
 
-	// Handlers run under workCtx, which outlives ctx by up to DrainTimeout.
-	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWork()
-	msgs := make(chan jetstream.Msg)
 	var wg sync.WaitGroup
 	for range cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range msgs {
-				st.process(workCtx, m)
+			for {
+				select {
+				case m := <-msgs:
+					st.process(workCtx, m)
+				case <-consumed:
+					return
+				}
 			}
 		}()
 	}
-	go func() {
-		defer close(msgs)
-		for {
-			m, err := iter.Next()
-			if err != nil {
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					return
-				}
-				st.log.Warn("fetch", zap.Error(err))
-				select {
-				case <-ctx.Done():
-				case <-time.After(100 * time.Millisecond):
-				}
-				continue
-			}
-			msgs <- m
-		}
-	}()
 
 	<-ctx.Done()
 	st.log.Info("stage draining")
-	iter.Drain()
+	cc.Drain()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -315,7 +337,13 @@ func (st *Stage) Run(ctx context.Context) error {
 	case <-time.After(cfg.DrainTimeout):
 		st.log.Warn("drain timeout: handing unfinished inputs back", zap.Duration("timeout", cfg.DrainTimeout))
 		cancelWork()
-		<-done
+		close(abandon)
+		cc.Stop()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			st.log.Warn("consumer did not close after the drain timeout")
+		}
 	}
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
