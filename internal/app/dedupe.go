@@ -29,6 +29,15 @@ type DedupeConfig struct {
 // decideTimeout bounds one dedupe decision (normally well under 10 ms).
 const decideTimeout = 30 * time.Second
 
+// stateOpTimeout bounds one request to the dedupe state (a KV get, create
+// or update, a log append; each normally a few ms). A request written to a
+// connection as its server dies gets no reply; without this bound the
+// decision waited for decideTimeout (30 s) before it was retried, which
+// stalled the whole stage after a cluster node loss. A retry after a
+// timeout is safe: Decide recognises the writes of an earlier attempt of
+// the same story (docs/dedupe.md, "Redelivery").
+const stateOpTimeout = 5 * time.Second
+
 // dedupeHandler adapts a Deduper to the stage contract: it sets the story's
 // dedupe decision and passes the story on (the output routes it downstream
 // or to the audit subject).
@@ -147,6 +156,8 @@ func (s sharedLog) Append(ctx context.Context, rec *dedupe.Record) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, stateOpTimeout)
+	defer cancel()
 	return s.l.Append(ctx, b)
 }
 
@@ -154,6 +165,8 @@ func (s sharedLog) Append(ctx context.Context, rec *dedupe.Record) error {
 type kvStore struct{ kv jetstream.KeyValue }
 
 func (s kvStore) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, stateOpTimeout)
+	defer cancel()
 	rev, err := s.kv.Create(ctx, key, value)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("%w: %v", dedupe.ErrExists, err)
@@ -162,6 +175,8 @@ func (s kvStore) Create(ctx context.Context, key string, value []byte) (uint64, 
 }
 
 func (s kvStore) Get(ctx context.Context, key string) ([]byte, uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, stateOpTimeout)
+	defer cancel()
 	e, err := s.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return nil, 0, fmt.Errorf("%w: %v", dedupe.ErrNotFound, err)
@@ -173,6 +188,8 @@ func (s kvStore) Get(ctx context.Context, key string) ([]byte, uint64, error) {
 }
 
 func (s kvStore) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, stateOpTimeout)
+	defer cancel()
 	n, err := s.kv.Update(ctx, key, value, rev)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		return 0, fmt.Errorf("%w: %v", dedupe.ErrConflict, err)
