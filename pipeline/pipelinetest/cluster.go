@@ -50,35 +50,25 @@ func (c *Cluster) Kill(i int) {
 
 // StartCluster starts an n-node JetStream cluster and waits until it has a
 // meta leader and accepts JetStream requests.
+//
+// The route ports are picked before any server starts (each server's routes
+// name all of them), so one can be taken in between, for instance as the
+// local port of another node's outgoing route connection. A node that does
+// not come up is therefore not fatal at once: the whole cluster is started
+// again on fresh ports, up to three times.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
-	ports := make([]int, n)
-	routes := make([]string, n)
-	for i := range ports {
-		ports[i] = FreePort(t)
-		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", ports[i])
-	}
-	c := &Cluster{}
-	for i := 0; i < n; i++ {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       -1,
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			NoSigs:     true,
-			Cluster:    server.ClusterOpts{Name: "wirestream-test", Host: "127.0.0.1", Port: ports[i]},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
+	var c *Cluster
+	var err error
+	for attempt := 1; ; attempt++ {
+		c, err = startCluster(t, n)
+		if err == nil {
+			break
 		}
-		s, err := server.NewServer(opts)
-		if err != nil {
+		if attempt == 3 {
 			t.Fatal(err)
 		}
-		s.Start()
-		if !s.ReadyForConnections(10 * time.Second) {
-			t.Fatalf("cluster node %d not ready", i+1)
-		}
-		c.Servers = append(c.Servers, s)
+		t.Logf("%v; starting the cluster again on other ports", err)
 	}
 	t.Cleanup(func() {
 		for _, s := range c.Servers {
@@ -105,4 +95,44 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		return err == nil
 	}, "JetStream cluster has no meta leader")
 	return c
+}
+
+func startCluster(t testing.TB, n int) (*Cluster, error) {
+	ports := make([]int, n)
+	routes := make([]string, n)
+	for i := range ports {
+		ports[i] = FreePort(t)
+		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", ports[i])
+	}
+	c := &Cluster{}
+	for i := 0; i < n; i++ {
+		opts := &server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1),
+			Host:       "127.0.0.1",
+			Port:       -1,
+			JetStream:  true,
+			StoreDir:   t.TempDir(),
+			NoSigs:     true,
+			Cluster:    server.ClusterOpts{Name: "wirestream-test", Host: "127.0.0.1", Port: ports[i]},
+			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
+		}
+		s, err := server.NewServer(opts)
+		if err == nil {
+			s.Start()
+			if !s.ReadyForConnections(10 * time.Second) {
+				s.Shutdown()
+				s.WaitForShutdown()
+				err = fmt.Errorf("cluster node %d not ready (route port %d)", i+1, ports[i])
+			}
+		}
+		if err != nil {
+			for _, s := range c.Servers {
+				s.Shutdown()
+				s.WaitForShutdown()
+			}
+			return nil, err
+		}
+		c.Servers = append(c.Servers, s)
+	}
+	return c, nil
 }
