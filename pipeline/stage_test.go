@@ -326,6 +326,38 @@ func TestConsumerIncompatible(t *testing.T) {
 	}
 }
 
+// TestStageDrainTimeoutHandsBack: shutdown while every worker is stuck in a
+// handler that only returns when its context ends, and more deliveries wait
+// behind them. After DrainTimeout the handlers are cancelled and the waiting
+// deliveries are handed back; Run returns, and a second run publishes every
+// story exactly once.
+func TestStageDrainTimeoutHandsBack(t *testing.T) {
+	f := newFixture(t)
+	const n = 60
+	f.feed(0, n)
+	var entered atomic.Int64
+	stuck := pipeline.HandlerFunc(func(ctx context.Context, s *proto.Story) ([]*proto.Story, error) {
+		entered.Add(1)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	cfg := f.stageCfg()
+	cfg.DrainTimeout = 300 * time.Millisecond
+	st, stop := f.run(cfg, stuck)
+	pipelinetest.Eventually(t, 10*time.Second, func() bool { return entered.Load() >= int64(cfg.Workers) }, "workers did not start")
+	stop() // returns only once Run has (the test times out otherwise)
+	if p := st.Stats().Processed; p != 0 {
+		t.Fatalf("%d inputs processed by handlers that never returned a story", p)
+	}
+	f.run(f.stageCfg(), pipeline.HandlerFunc(upper))
+	pipelinetest.Eventually(t, 20*time.Second, func() bool { return len(f.outputs()) >= n }, "second run: %d of %d out", func() int { return len(f.outputs()) }, n)
+	for uri, c := range f.outputs() {
+		if c != 1 {
+			t.Errorf("%s published %d times", uri, c)
+		}
+	}
+}
+
 func TestStageConfigValidate(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
@@ -339,6 +371,7 @@ func TestStageConfigValidate(t *testing.T) {
 		{"no dlq", func(c *pipeline.StageConfig) { c.DeadLetter = "" }, "DeadLetter"},
 		{"negative workers", func(c *pipeline.StageConfig) { c.Workers = -1 }, "Workers"},
 		{"tiny ack wait", func(c *pipeline.StageConfig) { c.AckWait = time.Millisecond }, "AckWait"},
+		{"tiny pull expiry", func(c *pipeline.StageConfig) { c.PullExpiry = time.Millisecond }, "PullExpiry"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
