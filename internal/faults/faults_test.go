@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -290,6 +291,62 @@ func TestKillTagProcessMidStream(t *testing.T) {
 	checkExactlyOnce(t, js, n)
 	noClientDrops(t, tag2, rest)
 	tag2.stop(t)
+	rest.stop(t)
+}
+
+// A dedupe process killed with SIGKILL mid-stream while a second one keeps
+// running. Dedupe is the stage with shared state: the killed process leaves
+// uri records, content claims and log records written for stories it never
+// acknowledged, and those stories are redelivered to the other process. It
+// must recognise them as the same deliveries (same ingest sequence) and
+// decide them as before, not as copies of themselves: every story comes out
+// once, and exactly as many are audited as the offline enrich path audits
+// over the same corpus (the corpus's accidental near copies; a story judged
+// a duplicate of its own earlier attempt would add to the count).
+func TestKillDedupeProcessMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test")
+	}
+	const n, seed = 6000, 4
+	data, err := corpus.JSONLines(corpus.Generate(corpus.Config{Stories: n, Seed: seed, Size: 2000}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := app.Enrich(pipelinetest.Context(t, 120*time.Second), app.Config{Names: proto.Live()},
+		[]app.Input{{Name: "corpus", R: bytes.NewReader(data)}}, false, false, io.Discard, io.Discard)
+	if err != nil || want.Inputs != n {
+		t.Fatalf("offline enrich: %+v %v", want, err)
+	}
+
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	url := srv.ClientURL()
+	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, proto.Live(), pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	rest := start(t, "ingest,tag,publish", "run", "--nats", url, "--stages", "ingest,tag,publish", "--log-level", "warn")
+	dd1 := start(t, "dedupe-1", "run", "--nats", url, "--stages", "dedupe")
+	dd2 := start(t, "dedupe-2", "run", "--nats", url, "--stages", "dedupe")
+	dd1.waitStarted(t, 1)
+	dd2.waitStarted(t, 1)
+	feed(t, js, n, seed)
+	pipelinetest.Eventually(t, 120*time.Second, func() bool { return outCount(t, js) >= n/5 }, "no progress: %d out", func() uint64 { return outCount(t, js) })
+	dd1.kill(t)
+	killedAt := outCount(t, js)
+	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= n }, "after the kill: %d of %d out", func() uint64 { return done(t, js) }, n)
+	if killedAt >= n {
+		t.Fatalf("all stories were out before the kill (%d); the kill did not happen mid-stream", killedAt)
+	}
+	t.Logf("dedupe-1 killed with %d of %d stories out", killedAt, n)
+	time.Sleep(500 * time.Millisecond)
+	checkExactlyOnce(t, js, n)
+	audited := pipelinetest.StreamMsgs(t, js, proto.Live().AuditStream(), "")
+	if int(audited) != want.Audited {
+		t.Errorf("%d stories audited, want %d (the offline enrich path over the same corpus)", audited, want.Audited)
+	}
+	t.Logf("%d audited, as offline", audited)
+	noClientDrops(t, dd2, rest)
+	dd2.stop(t)
 	rest.stop(t)
 }
 
