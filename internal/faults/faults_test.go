@@ -167,18 +167,27 @@ func done(t *testing.T, js jetstream.JetStream) uint64 {
 }
 
 // readURIs returns how often each story uri was stored on a stream subject.
-// Right after a node loss the JetStream API can answer "no responders" for
-// a moment (leaders being re-elected), so a failed read is retried from the
-// start for up to a minute.
 func readURIs(t *testing.T, js jetstream.JetStream, streamName, subject string, seen map[string]int) int {
+	t.Helper()
+	return readAll(t, js, streamName, subject, func(m jetstream.Msg) {
+		seen[m.Headers().Get(proto.HeaderStoryURI)]++
+	})
+}
+
+// readAll calls fn with every message stored on a stream subject and
+// returns their number. Right after a node loss the JetStream API can answer
+// "no responders" for a moment (leaders being re-elected), so a failed read
+// is retried from the start for up to a minute; fn only sees the messages
+// of the read that succeeded.
+func readAll(t *testing.T, js jetstream.JetStream, streamName, subject string, fn func(jetstream.Msg)) int {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		got := map[string]int{}
-		total, err := tryReadURIs(js, streamName, subject, got)
+		var msgs []jetstream.Msg
+		total, err := tryReadAll(js, streamName, subject, func(m jetstream.Msg) { msgs = append(msgs, m) })
 		if err == nil {
-			for k, v := range got {
-				seen[k] += v
+			for _, m := range msgs {
+				fn(m)
 			}
 			return total
 		}
@@ -190,7 +199,7 @@ func readURIs(t *testing.T, js jetstream.JetStream, streamName, subject string, 
 	}
 }
 
-func tryReadURIs(js jetstream.JetStream, streamName, subject string, seen map[string]int) (int, error) {
+func tryReadAll(js jetstream.JetStream, streamName, subject string, fn func(jetstream.Msg)) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	stream, err := js.Stream(ctx, streamName)
@@ -212,7 +221,7 @@ func tryReadURIs(js jetstream.JetStream, streamName, subject string, seen map[st
 			return 0, err
 		}
 		for m := range batch.Messages() {
-			seen[m.Headers().Get(proto.HeaderStoryURI)]++
+			fn(m)
 			read++
 		}
 		if batch.Error() != nil {
@@ -347,6 +356,72 @@ func TestKillDedupeProcessMidStream(t *testing.T) {
 	t.Logf("%d audited, as offline", audited)
 	noClientDrops(t, dd2, rest)
 	dd2.stop(t)
+	rest.stop(t)
+}
+
+// A publish process killed with SIGKILL mid-stream while a second one keeps
+// running. Publish stores the story on ws.out.all and then one notification
+// per region and topic node; a kill between the two leaves a story whose
+// notifications are partly stored. The redelivered story must complete them
+// without storing any twice: every story once on ws.out.all, and exactly
+// one stored notification per node each story names (Ws-Nodes).
+func TestKillPublishProcessMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test")
+	}
+	const n, seed = 6000, 5
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	url := srv.ClientURL()
+	names := proto.Live()
+	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, names, pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	rest := start(t, "ingest,dedupe,tag", "run", "--nats", url, "--stages", "ingest,dedupe,tag", "--log-level", "warn")
+	pub1 := start(t, "publish-1", "run", "--nats", url, "--stages", "publish")
+	pub2 := start(t, "publish-2", "run", "--nats", url, "--stages", "publish")
+	pub1.waitStarted(t, 1)
+	pub2.waitStarted(t, 1)
+	feed(t, js, n, seed)
+	pipelinetest.Eventually(t, 120*time.Second, func() bool { return outCount(t, js) >= n/5 }, "no progress: %d out", func() uint64 { return outCount(t, js) })
+	pub1.kill(t)
+	killedAt := outCount(t, js)
+	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= n }, "after the kill: %d of %d out", func() uint64 { return done(t, js) }, n)
+	if killedAt >= n {
+		t.Fatalf("all stories were out before the kill (%d); the kill did not happen mid-stream", killedAt)
+	}
+	t.Logf("publish-1 killed with %d of %d stories out", killedAt, n)
+	time.Sleep(500 * time.Millisecond)
+	checkExactlyOnce(t, js, n)
+
+	// The notifications each stored story names, against those stored.
+	want := map[string]int{} // node subject -> stories naming it
+	refs := 0
+	readAll(t, js, names.OutStream(), names.OutAll(), func(m jetstream.Msg) {
+		for _, node := range strings.Fields(m.Headers().Get(proto.HeaderNodes)) {
+			want[node]++
+			refs++
+		}
+	})
+	got := map[string]int{}
+	stored := 0
+	for _, filter := range []string{names.Prefix + ".out.region.>", names.Prefix + ".out.topic.>"} {
+		stored += readAll(t, js, names.OutStream(), filter, func(m jetstream.Msg) { got[m.Subject()]++ })
+	}
+	if refs == 0 {
+		t.Fatal("no story names a node: the check below would be empty")
+	}
+	for node, c := range want {
+		if got[node] != c {
+			t.Errorf("%s: %d notifications stored, %d stories name it", node, got[node], c)
+		}
+	}
+	if stored != refs {
+		t.Errorf("%d notifications stored, %d named by the stories", stored, refs)
+	}
+	t.Logf("%d notifications stored, one per node named (%d nodes)", stored, len(want))
+	noClientDrops(t, pub2, rest)
+	pub2.stop(t)
 	rest.stop(t)
 }
 
