@@ -231,6 +231,24 @@ func tryReadAll(js jetstream.JetStream, streamName, subject string, fn func(jets
 	return total, nil
 }
 
+// feedAndKill feeds n stories, kills victim with SIGKILL once a fifth of
+// them are out, waits until all n have left the pipeline and checks that
+// each did so exactly once.
+func feedAndKill(t *testing.T, js jetstream.JetStream, n int, seed uint64, victim *proc) {
+	t.Helper()
+	feed(t, js, n, seed)
+	pipelinetest.Eventually(t, 120*time.Second, func() bool { return outCount(t, js) >= uint64(n/5) }, "no progress: %d out", func() uint64 { return outCount(t, js) })
+	victim.kill(t)
+	killedAt := outCount(t, js)
+	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= uint64(n) }, "after the kill: %d of %d out", func() uint64 { return done(t, js) }, n)
+	if killedAt >= uint64(n) {
+		t.Fatalf("all stories were out before the kill (%d); the kill did not happen mid-stream", killedAt)
+	}
+	t.Logf("%s killed with %d of %d stories out", victim.name, killedAt, n)
+	time.Sleep(500 * time.Millisecond) // a late duplicate would show up now
+	checkExactlyOnce(t, js, n)
+}
+
 // noClientDrops fails if a process's NATS client discarded deliveries
 // ("slow consumer, messages dropped"). JetStream redelivers them after
 // AckWait, so nothing is lost, but each one stalls its story for 30 s: the
@@ -287,17 +305,7 @@ func TestKillTagProcessMidStream(t *testing.T) {
 	tag2 := start(t, "tag-2", "run", "--nats", url, "--stages", "tag")
 	tag1.waitStarted(t, 1)
 	tag2.waitStarted(t, 1)
-	feed(t, js, n, 1)
-	pipelinetest.Eventually(t, 120*time.Second, func() bool { return outCount(t, js) >= n/5 }, "no progress: %d out", func() uint64 { return outCount(t, js) })
-	tag1.kill(t)
-	killedAt := outCount(t, js)
-	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= n }, "after the kill: %d of %d out", func() uint64 { return done(t, js) }, n)
-	if killedAt >= n {
-		t.Fatalf("all stories were out before the kill (%d); the kill did not happen mid-stream", killedAt)
-	}
-	t.Logf("tag-1 killed with %d of %d stories out", killedAt, n)
-	time.Sleep(500 * time.Millisecond) // a late duplicate would show up now
-	checkExactlyOnce(t, js, n)
+	feedAndKill(t, js, n, 1, tag1)
 	noClientDrops(t, tag2, rest)
 	tag2.stop(t)
 	rest.stop(t)
@@ -338,17 +346,7 @@ func TestKillDedupeProcessMidStream(t *testing.T) {
 	dd2 := start(t, "dedupe-2", "run", "--nats", url, "--stages", "dedupe")
 	dd1.waitStarted(t, 1)
 	dd2.waitStarted(t, 1)
-	feed(t, js, n, seed)
-	pipelinetest.Eventually(t, 120*time.Second, func() bool { return outCount(t, js) >= n/5 }, "no progress: %d out", func() uint64 { return outCount(t, js) })
-	dd1.kill(t)
-	killedAt := outCount(t, js)
-	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= n }, "after the kill: %d of %d out", func() uint64 { return done(t, js) }, n)
-	if killedAt >= n {
-		t.Fatalf("all stories were out before the kill (%d); the kill did not happen mid-stream", killedAt)
-	}
-	t.Logf("dedupe-1 killed with %d of %d stories out", killedAt, n)
-	time.Sleep(500 * time.Millisecond)
-	checkExactlyOnce(t, js, n)
+	feedAndKill(t, js, n, seed, dd1)
 	audited := pipelinetest.StreamMsgs(t, js, proto.Live().AuditStream(), "")
 	if int(audited) != want.Audited {
 		t.Errorf("%d stories audited, want %d (the offline enrich path over the same corpus)", audited, want.Audited)
@@ -382,17 +380,7 @@ func TestKillPublishProcessMidStream(t *testing.T) {
 	pub2 := start(t, "publish-2", "run", "--nats", url, "--stages", "publish")
 	pub1.waitStarted(t, 1)
 	pub2.waitStarted(t, 1)
-	feed(t, js, n, seed)
-	pipelinetest.Eventually(t, 120*time.Second, func() bool { return outCount(t, js) >= n/5 }, "no progress: %d out", func() uint64 { return outCount(t, js) })
-	pub1.kill(t)
-	killedAt := outCount(t, js)
-	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= n }, "after the kill: %d of %d out", func() uint64 { return done(t, js) }, n)
-	if killedAt >= n {
-		t.Fatalf("all stories were out before the kill (%d); the kill did not happen mid-stream", killedAt)
-	}
-	t.Logf("publish-1 killed with %d of %d stories out", killedAt, n)
-	time.Sleep(500 * time.Millisecond)
-	checkExactlyOnce(t, js, n)
+	feedAndKill(t, js, n, seed, pub1)
 
 	// The notifications each stored story names, against those stored.
 	want := map[string]int{} // node subject -> stories naming it
