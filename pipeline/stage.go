@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -257,7 +258,9 @@ func (st *Stage) Ready() <-chan struct{} { return st.ready }
 // Run consumes until ctx is cancelled, then drains: it stops fetching,
 // finishes the inputs in flight (bounded by DrainTimeout; what is left is
 // handed back to the server for redelivery), closes the handler and returns.
-// It returns an error only if the stage cannot start.
+// It returns an error if the stage cannot start, or if consuming ends
+// before ctx does (the consumer was deleted, the connection was closed):
+// a stage that cannot consume stops instead of idling.
 func (st *Stage) Run(ctx context.Context) error {
 	cfg := st.cfg
 	cons, err := ensureConsumer(ctx, st.js, cfg.Stream, jetstream.ConsumerConfig{
@@ -289,6 +292,7 @@ func (st *Stage) Run(ctx context.Context) error {
 	// bound them), and the callback blocks while every worker is busy.
 	msgs := make(chan jetstream.Msg)
 	abandon := make(chan struct{}) // closed when the drain gives up
+	var lastErr atomic.Value       // the last error the consumer reported (error)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		select {
 		case msgs <- m:
@@ -297,6 +301,7 @@ func (st *Stage) Run(ctx context.Context) error {
 		}
 	}, jetstream.PullMaxMessages(cfg.Batch), jetstream.PullExpiry(cfg.PullExpiry), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		st.log.Warn("fetch", zap.Error(err))
+		lastErr.Store(err)
 	}))
 	if err != nil {
 		return fmt.Errorf("stage %s: start fetching: %w", cfg.Name, err)
@@ -327,9 +332,26 @@ func (st *Stage) Run(ctx context.Context) error {
 		}()
 	}
 
-	<-ctx.Done()
-	st.log.Info("stage draining")
-	cc.Drain()
+	// Consuming ends on ctx (shutdown: drain) or on its own, when the
+	// client gives up: the consumer was deleted, or the connection closed.
+	// Then the stage must not sit there alive and idle: Run returns an
+	// error, and the process stops (wirestream run exits non-zero).
+	var stopped error
+	select {
+	case <-ctx.Done():
+	case <-consumed:
+	}
+	if ctx.Err() == nil {
+		reason := "consuming ended"
+		if e, ok := lastErr.Load().(error); ok {
+			reason = e.Error()
+		}
+		st.log.Error("stage stopped consuming", zap.String("reason", reason))
+		stopped = fmt.Errorf("stage %s: stopped consuming: %s", cfg.Name, reason)
+	} else {
+		st.log.Info("stage draining")
+		cc.Drain()
+	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -353,7 +375,7 @@ func (st *Stage) Run(ctx context.Context) error {
 	s := st.stats.Snapshot()
 	st.log.Info("stage stopped", zap.Int64("processed", s.Processed), zap.Int64("published", s.Published),
 		zap.Int64("dead_lettered", s.DeadLettered), zap.Int64("errors", s.Errors))
-	return nil
+	return stopped
 }
 
 func (st *Stage) process(ctx context.Context, m jetstream.Msg) {

@@ -358,6 +358,41 @@ func TestStageDrainTimeoutHandsBack(t *testing.T) {
 	}
 }
 
+// TestStageStopsWhenConsumerDeleted: deleting a running stage's consumer
+// (nats consumer rm) ends its consuming; Run must return an error naming
+// why instead of leaving a live process that consumes nothing.
+func TestStageStopsWhenConsumerDeleted(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.stageCfg()
+	st, err := pipeline.NewStage(f.js, cfg, pipeline.HandlerFunc(upper), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- st.Run(ctx) }()
+	select {
+	case <-st.Ready():
+	case err := <-done:
+		t.Fatalf("stage did not start: %v", err)
+	}
+	f.feed(0, 5)
+	pipelinetest.Eventually(t, 10*time.Second, func() bool { return st.Stats().Processed >= 5 }, "no progress")
+	if err := f.js.DeleteConsumer(pipelinetest.Context(t, 5*time.Second), cfg.Stream, "ws-"+cfg.Name); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "stopped consuming") {
+			t.Fatalf("Run returned %v, want a 'stopped consuming' error", err)
+		}
+		t.Logf("Run: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run still running 30 s after its consumer was deleted")
+	}
+}
+
 func TestStageConfigValidate(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
