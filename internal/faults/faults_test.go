@@ -311,6 +311,56 @@ func TestKillTagProcessMidStream(t *testing.T) {
 	rest.stop(t)
 }
 
+// An ingest process killed with SIGKILL while a second one keeps running,
+// with a fifth of the raw history ingested (ingest is the fastest stage, so
+// the kill is timed on its consumer, not on the output): every story comes
+// out once.
+func TestKillIngestProcessMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test")
+	}
+	const n = 10000
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	url := srv.ClientURL()
+	names := proto.Live()
+	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, names, pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	rest := start(t, "dedupe,tag,publish", "run", "--nats", url, "--stages", "dedupe,tag,publish", "--log-level", "warn")
+	in1 := start(t, "ingest-1", "run", "--nats", url, "--stages", "ingest")
+	in2 := start(t, "ingest-2", "run", "--nats", url, "--stages", "ingest")
+	in1.waitStarted(t, 1)
+	in2.waitStarted(t, 1)
+	ingested := func() (delivered, pending uint64) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err := js.Consumer(ctx, names.RawStream(), "ws-"+proto.StageIngest)
+		if err != nil {
+			return 0, 0
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return 0, 0
+		}
+		return info.Delivered.Stream, info.NumPending + uint64(info.NumAckPending)
+	}
+	feed(t, js, n, 6)
+	pipelinetest.Eventually(t, 120*time.Second, func() bool { d, _ := ingested(); return d >= n/5 }, "no progress in ingest")
+	in1.kill(t)
+	d, pending := ingested()
+	if pending == 0 {
+		t.Fatalf("ingest had nothing left when it was killed (%d delivered); the kill did not happen mid-stream", d)
+	}
+	t.Logf("ingest-1 killed with %d raw stories delivered to ingest, %d not yet acknowledged", d, pending)
+	pipelinetest.Eventually(t, 180*time.Second, func() bool { return done(t, js) >= n }, "after the kill: %d of %d out", func() uint64 { return done(t, js) }, n)
+	time.Sleep(500 * time.Millisecond)
+	checkExactlyOnce(t, js, n)
+	noClientDrops(t, in2, rest)
+	in2.stop(t)
+	rest.stop(t)
+}
+
 // A dedupe process killed with SIGKILL mid-stream while a second one keeps
 // running. Dedupe is the stage with shared state: the killed process leaves
 // uri records, content claims and log records written for stories it never
