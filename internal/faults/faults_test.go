@@ -231,6 +231,18 @@ func tryReadAll(js jetstream.JetStream, streamName, subject string, fn func(jets
 	return total, nil
 }
 
+// embeddedWithStreams starts an in-process server with the live streams
+// and returns a JetStream client and the server's URL for the processes.
+func embeddedWithStreams(t *testing.T) (jetstream.JetStream, string) {
+	t.Helper()
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, proto.Live(), pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	return js, srv.ClientURL()
+}
+
 // feedAndKill feeds n stories, kills victim with SIGKILL once a fifth of
 // them are out, waits until all n have left the pipeline and checks that
 // each did so exactly once.
@@ -294,12 +306,7 @@ func TestKillTagProcessMidStream(t *testing.T) {
 		t.Skip("fault test")
 	}
 	const n = 10000
-	srv := pipelinetest.StartServer(t)
-	_, js := pipelinetest.Connect(t, srv)
-	url := srv.ClientURL()
-	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, proto.Live(), pipeline.StreamsConfig{}); err != nil {
-		t.Fatal(err)
-	}
+	js, url := embeddedWithStreams(t)
 	rest := start(t, "ingest,dedupe,publish", "run", "--nats", url, "--stages", "ingest,dedupe,publish", "--log-level", "warn")
 	tag1 := start(t, "tag-1", "run", "--nats", url, "--stages", "tag")
 	tag2 := start(t, "tag-2", "run", "--nats", url, "--stages", "tag")
@@ -320,13 +327,8 @@ func TestKillIngestProcessMidStream(t *testing.T) {
 		t.Skip("fault test")
 	}
 	const n = 10000
-	srv := pipelinetest.StartServer(t)
-	_, js := pipelinetest.Connect(t, srv)
-	url := srv.ClientURL()
+	js, url := embeddedWithStreams(t)
 	names := proto.Live()
-	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, names, pipeline.StreamsConfig{}); err != nil {
-		t.Fatal(err)
-	}
 	rest := start(t, "dedupe,tag,publish", "run", "--nats", url, "--stages", "dedupe,tag,publish", "--log-level", "warn")
 	in1 := start(t, "ingest-1", "run", "--nats", url, "--stages", "ingest")
 	in2 := start(t, "ingest-2", "run", "--nats", url, "--stages", "ingest")
@@ -385,12 +387,7 @@ func TestKillDedupeProcessMidStream(t *testing.T) {
 		t.Fatalf("offline enrich: %+v %v", want, err)
 	}
 
-	srv := pipelinetest.StartServer(t)
-	_, js := pipelinetest.Connect(t, srv)
-	url := srv.ClientURL()
-	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, proto.Live(), pipeline.StreamsConfig{}); err != nil {
-		t.Fatal(err)
-	}
+	js, url := embeddedWithStreams(t)
 	rest := start(t, "ingest,tag,publish", "run", "--nats", url, "--stages", "ingest,tag,publish", "--log-level", "warn")
 	dd1 := start(t, "dedupe-1", "run", "--nats", url, "--stages", "dedupe")
 	dd2 := start(t, "dedupe-2", "run", "--nats", url, "--stages", "dedupe")
@@ -418,13 +415,8 @@ func TestKillPublishProcessMidStream(t *testing.T) {
 		t.Skip("fault test")
 	}
 	const n, seed = 6000, 5
-	srv := pipelinetest.StartServer(t)
-	_, js := pipelinetest.Connect(t, srv)
-	url := srv.ClientURL()
+	js, url := embeddedWithStreams(t)
 	names := proto.Live()
-	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, names, pipeline.StreamsConfig{}); err != nil {
-		t.Fatal(err)
-	}
 	rest := start(t, "ingest,dedupe,tag", "run", "--nats", url, "--stages", "ingest,dedupe,tag", "--log-level", "warn")
 	pub1 := start(t, "publish-1", "run", "--nats", url, "--stages", "publish")
 	pub2 := start(t, "publish-2", "run", "--nats", url, "--stages", "publish")
