@@ -324,6 +324,12 @@ func TestConsumerIncompatible(t *testing.T) {
 	if !errors.Is(err, pipeline.ErrIncompatible) || !strings.Contains(err.Error(), "max ack pending") {
 		t.Fatalf("err = %v, want ErrIncompatible naming max ack pending", err)
 	}
+	// The advice keeps the consumer's position: edit in place (the command
+	// was run by hand against the test server and the stage then started),
+	// never "delete it", which on the raw history re-ingests everything.
+	if !strings.Contains(err.Error(), "nats consumer edit "+cfg.Stream+" ws-test --wait=2s --max-pending=7 --max-deliver=-1") || strings.Contains(err.Error(), "consumer rm") {
+		t.Fatalf("err = %v, want the nats consumer edit command and no consumer rm", err)
+	}
 }
 
 // TestStageDrainTimeoutHandsBack: shutdown while every worker is stuck in a

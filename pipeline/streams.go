@@ -221,6 +221,13 @@ func ensureConsumer(ctx context.Context, js jetstream.JetStream, stream string, 
 	if len(d) == 0 {
 		return c, nil
 	}
-	return nil, fmt.Errorf("%w: consumer %q on %s exists with %s; delete it (nats consumer rm %s %s) or run with matching settings",
-		ErrIncompatible, want.Durable, stream, strings.Join(d, ", "), stream, want.Durable)
+	// The advice: ack wait, max ack pending and max deliver can be edited
+	// in place, which keeps the consumer's position. Deleting it makes the
+	// next start create a new consumer at the beginning of the stream: on
+	// a work queue that is only what is still unprocessed, but on the raw
+	// history (ws-ingest) it would ingest every retained story again.
+	return nil, fmt.Errorf("%w: consumer %q on %s exists with %s; run with matching settings, or edit it in place "+
+		"(nats consumer edit %s %s --wait=%s --max-pending=%d --max-deliver=%d); deleting it makes a new one start at the beginning of %s",
+		ErrIncompatible, want.Durable, stream, strings.Join(d, ", "), stream, want.Durable,
+		want.AckWait, want.MaxAckPending, want.MaxDeliver, stream)
 }
