@@ -17,7 +17,7 @@ import (
 )
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bench", "[--stories N] [--size BYTES] [--dup-rate F] [--workers N] [--json]")
+	fs := newFlags(e, "bench", "[--stories N] [--size BYTES] [--dup-rate F] [--workers N] [--nats URL] [--json]")
 	stories := fs.Int("stories", 20000, "stories in the generated corpus")
 	size := fs.Int("size", 6000, "approximate body size of a story, bytes")
 	dup := fs.Float64("dup-rate", 0.1, "share of resends, updates and near copies in the corpus (0 to 1)")
@@ -31,6 +31,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	logLevel := fs.String("log-level", "off", "log the stages' warnings and errors on stderr during the run: off, debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write an allocation profile of the whole run to FILE at its end (go tool pprof -sample_index=alloc_space or inuse_space)")
+	natsURL := fs.String("nats", "", "measure this NATS server or cluster instead of an embedded one; the bench only creates and deletes its own streams (WS_NS_BENCH_*)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -72,10 +73,14 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		progress = io.Discard
 	}
-	fmt.Fprintf(progress, "wirestream bench: %d stories of ~%d bytes, dup-rate %.2f, %d workers per stage (embedded server, file storage)\n",
-		*stories, *size, *dup, *workers)
+	server := "embedded server, file storage"
+	if *natsURL != "" {
+		server = "external NATS server; CPU figures are this process's only"
+	}
+	fmt.Fprintf(progress, "wirestream bench: %d stories of ~%d bytes, dup-rate %.2f, %d workers per stage (%s)\n",
+		*stories, *size, *dup, *workers, server)
 	res, err := bench.Run(ctx, bench.Config{Stories: *stories, Size: *size, DupRate: *dup, Workers: *workers, TagWorkers: *tagWorkers, LatencyN: *latencyN,
-		Seed: *seed, Progress: progress, Only: splitList(*only), LiveNodes: liveNodes, Log: log})
+		Seed: *seed, Progress: progress, Only: splitList(*only), LiveNodes: liveNodes, Log: log, URL: *natsURL})
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,6 @@
 // Package bench is 'wirestream bench': in one process and one run, on an
-// embedded nats-server with file storage, it measures (1) a no-op relay
+// embedded nats-server with file storage (or, with Config.URL, on an
+// external server or cluster), it measures (1) a no-op relay
 // chain with as many JetStream hops as the pipeline and the same
 // at-least-once discipline, the broker's ceiling on this machine; (2) the
 // full pipeline on a generated corpus; (3) ingest-to-published latency at
@@ -51,6 +52,13 @@ type Config struct {
 	// LiveNodes runs the pipeline phases with live (unstored) node
 	// notifications (pipeline.StreamsConfig.LiveNodes).
 	LiveNodes bool
+	// URL, when set, measures an external NATS server or cluster instead of
+	// the embedded one. Every phase runs in its own bench namespace (streams
+	// WS_NS_BENCH_*, subjects ws.ns.bench-*), which it deletes before it
+	// starts and when it ends; nothing else on the server is touched. The
+	// CPU figures are then this process's alone (clients and stages), not
+	// the server's.
+	URL string
 
 	connect func(stage string) (jetstream.JetStream, func(), error)
 }
@@ -85,6 +93,8 @@ type Result struct {
 	Published           int     `json:"published"`
 	Audited             int     `json:"audited"`
 	Cores               int     `json:"cores"`
+	// Server is "embedded" or "external" (Config.URL).
+	Server string `json:"server"`
 }
 
 func (c *Config) setDefaults() {
@@ -123,12 +133,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	srv, err := pipeline.StartServer(pipeline.ServerConfig{Listen: "127.0.0.1:-1", StoreDir: dir}, nil)
-	if err != nil {
-		return nil, err
+	url, server := cfg.URL, "external"
+	if url == "" {
+		srv, err := pipeline.StartServer(pipeline.ServerConfig{Listen: "127.0.0.1:-1", StoreDir: dir}, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+		url, server = srv.ClientURL(), "embedded"
 	}
-	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-	nc, err := pipeline.Connect(pipeline.ConnConfig{URL: srv.ClientURL(), Name: "wirestream bench"}, cfg.Log)
+	nc, err := pipeline.Connect(pipeline.ConnConfig{URL: url, Name: "wirestream bench"}, cfg.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +153,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	// Every stage (and every relay) gets its own connection, as in 'run'.
 	cfg.connect = func(stage string) (jetstream.JetStream, func(), error) {
-		snc, err := pipeline.Connect(pipeline.ConnConfig{URL: srv.ClientURL(), Name: "bench " + stage}, cfg.Log)
+		snc, err := pipeline.Connect(pipeline.ConnConfig{URL: url, Name: "bench " + stage}, cfg.Log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -157,7 +171,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
-	res := &Result{Stories: cfg.Stories, SizeBytes: cfg.Size, DupRate: cfg.DupRate, Workers: cfg.Workers, TagWorkers: cfg.TagWorkers, Cores: numCPU(), NodeSubjects: "stored"}
+	res := &Result{Stories: cfg.Stories, SizeBytes: cfg.Size, DupRate: cfg.DupRate, Workers: cfg.Workers, TagWorkers: cfg.TagWorkers, Cores: numCPU(), NodeSubjects: "stored", Server: server}
 	if cfg.LiveNodes {
 		res.NodeSubjects = "live"
 	}
@@ -274,6 +288,9 @@ func waitFor(ctx context.Context, want uint64, done func() (uint64, error)) (tim
 // runRelay runs four relays (raw→ingest→dedupe→tag→out), the pipeline's hops.
 func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Config) (float64, error) {
 	names, _ := proto.Namespace("bench-relay")
+	if err := dropPhase(ctx, js, names, false); err != nil {
+		return 0, err
+	}
 	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
 		return 0, err
 	}
@@ -309,7 +326,7 @@ func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Co
 		return 0, err
 	}
 	perS := float64(len(raws)) / end.Sub(start).Seconds()
-	return perS, dropPhase(ctx, js, names)
+	return perS, dropPhase(ctx, js, names, false)
 }
 
 // dropPhase deletes the streams (and the dedupe bucket) a phase wrote, and
@@ -318,22 +335,42 @@ func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Co
 // the duplicate windows and the block caches of a finished phase otherwise
 // stay in the process's heap (they are a large part of it) and lengthen the
 // next phase's garbage collections.
-func dropPhase(ctx context.Context, js jetstream.JetStream, names proto.Names) error {
-	for _, stream := range []string{names.RawStream(), names.WorkStream(), names.OutStream(), names.AuditStream(),
-		names.DLQStream(), names.DedupeLogStream()} {
+//
+// It deletes the live streams only on the bench's own temporary server
+// (ownServer): with Config.URL the server may be one that also runs the
+// real pipeline, and only bench namespaces are touched there.
+func dropPhase(ctx context.Context, js jetstream.JetStream, names proto.Names, ownServer bool) error {
+	if names.StreamPrefix == proto.Live().StreamPrefix && !ownServer {
+		return fmt.Errorf("bench: refusing to delete the live streams (%s_*) on a server it did not start", names.StreamPrefix)
+	}
+	for _, stream := range phaseStreams(names) {
 		if err := js.DeleteStream(ctx, stream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return fmt.Errorf("drop %s: %w", stream, err)
 		}
-	}
-	if err := js.DeleteKeyValue(ctx, names.DedupeBucket()); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("drop dedupe bucket: %w", err)
 	}
 	runtime.GC()
 	return nil
 }
 
+// phaseStreams are the streams a phase in names may write: the pipeline's,
+// the dedupe log, and the stream behind the dedupe KV bucket.
+func phaseStreams(names proto.Names) []string {
+	return []string{names.RawStream(), names.WorkStream(), names.OutStream(), names.AuditStream(),
+		names.DLQStream(), names.DedupeLogStream(), "KV_" + names.DedupeBucket()}
+}
+
 func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Config, res *Result) error {
-	names := proto.Live()
+	// On the bench's own server the pipeline runs under the live names, as
+	// a deployment does (a namespace's longer subjects and stream names add
+	// ~5% to stored_bytes_per_story); on an external server, in a namespace.
+	names, temp := proto.Live(), true
+	if cfg.URL != "" {
+		names, _ = proto.Namespace("bench-pipeline")
+		temp = false
+		if err := dropPhase(ctx, js, names, false); err != nil {
+			return err
+		}
+	}
 	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{LiveNodes: cfg.LiveNodes}); err != nil {
 		return err
 	}
@@ -369,21 +406,31 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 	// Bytes stored per story: every stream the pipeline writes, the dedupe
 	// state included (the raw history holds the input itself).
 	var bytesTotal uint64
-	lister := js.ListStreams(ctx)
-	for info := range lister.Info() {
-		if strings.HasPrefix(info.Config.Name, "WS_NS_") {
+	for _, stream := range phaseStreams(names) {
+		s, err := js.Stream(ctx, stream)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			continue
+		}
+		if err != nil {
+			return err
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return err
 		}
 		bytesTotal += info.State.Bytes
 	}
 	res.StoredBytesPerStory = float64(bytesTotal) / float64(len(raws))
-	return dropPhase(ctx, js, names)
+	return dropPhase(ctx, js, names, temp)
 }
 
 // runLatency feeds a fresh namespace at half the pipeline's throughput and
 // measures ingest (Ws-Received) to published (seen by a subscriber).
 func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws [][]byte, cfg Config, res *Result) error {
 	names, _ := proto.Namespace("bench-latency")
+	if err := dropPhase(ctx, js, names, false); err != nil {
+		return err
+	}
 	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{LiveNodes: cfg.LiveNodes}); err != nil {
 		return err
 	}
@@ -441,7 +488,7 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	res.P50Ms = lat[len(lat)/2]
 	res.P90Ms = lat[min(len(lat)-1, len(lat)*90/100)]
 	res.P99Ms = lat[min(len(lat)-1, len(lat)*99/100)]
-	return nil
+	return dropPhase(ctx, js, names, false)
 }
 
 func runEnrich(ctx context.Context, raws [][]byte) (perS, cpuMicros float64, err error) {
