@@ -291,8 +291,8 @@ func (st *Stage) Run(ctx context.Context) error {
 	// subscription queues deliveries without that limit (the pulls still
 	// bound them), and the callback blocks while every worker is busy.
 	msgs := make(chan jetstream.Msg)
-	abandon := make(chan struct{}) // closed when the drain gives up
-	var lastErr atomic.Value       // the last error the consumer reported (error)
+	abandon := make(chan struct{})    // closed when the drain gives up
+	var lastErr atomic.Pointer[error] // the last error the consumer reported
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		select {
 		case msgs <- m:
@@ -301,7 +301,7 @@ func (st *Stage) Run(ctx context.Context) error {
 		}
 	}, jetstream.PullMaxMessages(cfg.Batch), jetstream.PullExpiry(cfg.PullExpiry), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		st.log.Warn("fetch", zap.Error(err))
-		lastErr.Store(err)
+		lastErr.Store(&err)
 	}))
 	if err != nil {
 		return fmt.Errorf("stage %s: start fetching: %w", cfg.Name, err)
@@ -343,8 +343,8 @@ func (st *Stage) Run(ctx context.Context) error {
 	}
 	if ctx.Err() == nil {
 		reason := "consuming ended"
-		if e, ok := lastErr.Load().(error); ok {
-			reason = e.Error()
+		if e := lastErr.Load(); e != nil {
+			reason = (*e).Error()
 		}
 		st.log.Error("stage stopped consuming", zap.String("reason", reason))
 		stopped = fmt.Errorf("stage %s: stopped consuming: %s", cfg.Name, reason)
