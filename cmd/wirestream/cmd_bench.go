@@ -104,6 +104,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "%-28s %12.1f  (at %.0f stories/s)\n", "p50_ms", res.P50Ms, res.LatencyRatePerS)
 	fmt.Fprintf(w, "%-28s %12.1f\n", "p90_ms", res.P90Ms)
 	fmt.Fprintf(w, "%-28s %12.1f\n", "p99_ms", res.P99Ms)
+	fmt.Fprintf(w, "%-28s %12.1f  (max %.1f)\n", "p999_ms", res.P999Ms, res.MaxMs)
 	var stages []string
 	for s := range res.CPUMicrosPerStory {
 		stages = append(stages, s)

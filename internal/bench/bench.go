@@ -82,6 +82,8 @@ type Result struct {
 	P50Ms             float64            `json:"p50_ms"`
 	P90Ms             float64            `json:"p90_ms"`
 	P99Ms             float64            `json:"p99_ms"`
+	P999Ms            float64            `json:"p999_ms"` // with the default 5,000 latency stories: the 5th slowest
+	MaxMs             float64            `json:"max_ms"`
 	CPUMicrosPerStory map[string]float64 `json:"cpu_us_per_story"`
 	// RatioBound is relay CPU / (relay CPU + the stage handlers' CPU), per
 	// story: the best pipeline_to_relay this machine allows when the broker
@@ -488,6 +490,8 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	res.P50Ms = lat[len(lat)/2]
 	res.P90Ms = lat[min(len(lat)-1, len(lat)*90/100)]
 	res.P99Ms = lat[min(len(lat)-1, len(lat)*99/100)]
+	res.P999Ms = lat[min(len(lat)-1, len(lat)*999/1000)]
+	res.MaxMs = lat[len(lat)-1]
 	return dropPhase(ctx, js, names, false)
 }
 

@@ -24,7 +24,7 @@ func TestBenchRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.RelayPerS <= 0 || res.PipelinePerS <= 0 || res.EnrichPerS <= 0 || res.P50Ms <= 0 || res.P99Ms < res.P50Ms ||
+	if res.RelayPerS <= 0 || res.PipelinePerS <= 0 || res.EnrichPerS <= 0 || res.P50Ms <= 0 || res.P99Ms < res.P50Ms || res.P999Ms < res.P99Ms || res.MaxMs < res.P999Ms ||
 		res.StoredBytesPerStory <= 0 || res.PeakRSSMB <= 0 || len(res.CPUMicrosPerStory) != 4 {
 		t.Fatalf("incomplete result: %+v", res)
 	}
