@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -90,6 +91,9 @@ var _ pipeline.Handler = (*dedupeHandler)(nil)
 // shared log of near-duplicate signatures that every process replays, so
 // that N processes decide as one and a restart keeps what was seen.
 func newDedupeHandler(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logger) (pipeline.Handler, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
 	dc := cfg.Dedupe
 	if dc.Window == 0 {
 		dc.Window = dedupe.DefaultWindow
@@ -119,12 +123,27 @@ func newDedupeHandler(ctx context.Context, js jetstream.JetStream, cfg Config, l
 	if err != nil {
 		return nil, err
 	}
+	var skipped atomic.Int64
 	err = slog.Start(ctx, func(data []byte) error {
+		// A record that cannot be read or applied (written by another
+		// version or with another signature shape, or damaged) is skipped:
+		// stopping the reader on it would make every later decision wait
+		// for its own record until the decide timeout, and a restarted
+		// instance could not start for as long as the record stays in the
+		// log. What a skip costs: that one story is missing from this
+		// instance's near-duplicate index. Logged, the first and every
+		// 1,000th, with the count.
 		rec := new(dedupe.Record)
-		if err := rec.UnmarshalBinary(data); err != nil {
-			return err
+		err := rec.UnmarshalBinary(data)
+		if err == nil {
+			_, err = d.Apply(rec)
 		}
-		_, err := d.Apply(rec)
+		if errors.Is(err, dedupe.ErrBadRecord) {
+			if n := skipped.Add(1); n == 1 || n%1000 == 0 {
+				log.Error("dedupe: skipping a signature record this version cannot use", zap.Int64("skipped", n), zap.Int("bytes", len(data)), zap.Error(err))
+			}
+			return nil
+		}
 		return err
 	})
 	if err != nil {

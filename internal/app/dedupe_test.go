@@ -154,3 +154,40 @@ func TestDedupeOutOfOrderAcrossInstances(t *testing.T) {
 		t.Fatalf("kill: %+v", d)
 	}
 }
+
+// A record in the signature log that cannot be read (written by a newer
+// version during a rolling upgrade, or damaged) must not take the dedupe
+// stage down: it is skipped, with an error logged. Before, a running
+// instance's log reader stopped on it, so every later decision waited for
+// its own record until the decide timeout and then failed (every story
+// would have gone to the dead letters after its retries); and a starting
+// instance failed to start for as long as the record stayed in the log
+// (the dedupe window).
+func TestDedupeSkipsUnreadableLogRecord(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	running := dedupeInstance(t, srv)
+	if d := decide(t, running, wireStory("urn:bad:1", "1", 1, 1)); d.Status != proto.DedupeNew {
+		t.Fatalf("before the bad record: %+v", d)
+	}
+	_, js := pipelinetest.Connect(t, srv)
+	names := proto.Live()
+	for _, data := range [][]byte{{99, 1, 2, 3}, {}} { // an unknown record version; an empty record
+		if _, err := js.Publish(pipelinetest.Context(t, 5*time.Second), names.Prefix+".dedupe.log", data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := running.Handle(ctx, wireStory("urn:bad:2", "1", 2, 2))
+	if err != nil || len(out) != 1 || out[0].Dedupe.Status != proto.DedupeNew {
+		t.Fatalf("running instance after the bad record: %v %v", out, err)
+	}
+
+	// A new instance replays the log, bad records included, and starts.
+	again := dedupeInstance(t, srv)
+	near := wireStory("urn:bad:2-copy", "1", 3, 2)
+	near.Headline = "Reworded: " + near.Headline
+	if d := decide(t, again, near); d.Status != proto.DedupeNearDuplicate || d.Of != "urn:bad:2" {
+		t.Errorf("new instance after the bad record: %+v, want near_duplicate of urn:bad:2", d)
+	}
+}
