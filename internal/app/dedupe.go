@@ -27,13 +27,16 @@ type DedupeConfig struct {
 	Replicas int
 }
 
-// decideTimeout bounds one dedupe decision (normally well under 10 ms).
-const decideTimeout = 30 * time.Second
+// decideTimeout bounds one dedupe decision (normally well under 10 ms). It
+// is below the stage's ack wait (30 s), so a decision that gives up is
+// retried by the stage's own Nak, not raced by a redelivery of the same
+// input to another worker.
+const decideTimeout = 20 * time.Second
 
 // stateOpTimeout bounds one request to the dedupe state (a KV get, create
 // or update, a log append; each normally a few ms). A request written to a
 // connection as its server dies gets no reply; without this bound the
-// decision waited for decideTimeout (30 s) before it was retried, which
+// decision waited for the decide timeout (then 30 s) before it was retried, which
 // stalled the whole stage after a cluster node loss. A retry after a
 // timeout is safe: Decide recognises the writes of an earlier attempt of
 // the same story (docs/dedupe.md, "Redelivery").
