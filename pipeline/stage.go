@@ -304,7 +304,7 @@ func (st *Stage) Run(ctx context.Context) error {
 		lastErr.Store(&err)
 	}))
 	if err != nil {
-		return fmt.Errorf("stage %s: start fetching: %w", cfg.Name, err)
+		return fmt.Errorf("start fetching: %w", err)
 	}
 	// Taken now, while the subscription is valid: it is closed after the
 	// last callback has returned, so no delivery is left in msgs then.
@@ -347,7 +347,7 @@ func (st *Stage) Run(ctx context.Context) error {
 			reason = (*e).Error()
 		}
 		st.log.Error("stage stopped consuming", zap.String("reason", reason))
-		stopped = fmt.Errorf("stage %s: stopped consuming: %s", cfg.Name, reason)
+		stopped = fmt.Errorf("stopped consuming: %s", reason)
 	} else {
 		st.log.Info("stage draining")
 		cc.Drain()
