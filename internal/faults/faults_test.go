@@ -243,6 +243,25 @@ func embeddedWithStreams(t *testing.T) (jetstream.JetStream, string) {
 	return js, srv.ClientURL()
 }
 
+// startTwoOf starts two processes running only stage (stage-1 and
+// stage-2, waited for) and one running all the other stages.
+func startTwoOf(t *testing.T, url, stage string) (rest, first, second *proc) {
+	t.Helper()
+	var others []string
+	for _, s := range proto.Stages {
+		if s != stage {
+			others = append(others, s)
+		}
+	}
+	list := strings.Join(others, ",")
+	rest = start(t, list, "run", "--nats", url, "--stages", list, "--log-level", "warn")
+	first = start(t, stage+"-1", "run", "--nats", url, "--stages", stage)
+	second = start(t, stage+"-2", "run", "--nats", url, "--stages", stage)
+	first.waitStarted(t, 1)
+	second.waitStarted(t, 1)
+	return rest, first, second
+}
+
 // feedAndKill feeds n stories, kills victim with SIGKILL once a fifth of
 // them are out, waits until all n have left the pipeline and checks that
 // each did so exactly once.
@@ -307,11 +326,7 @@ func TestKillTagProcessMidStream(t *testing.T) {
 	}
 	const n = 10000
 	js, url := embeddedWithStreams(t)
-	rest := start(t, "ingest,dedupe,publish", "run", "--nats", url, "--stages", "ingest,dedupe,publish", "--log-level", "warn")
-	tag1 := start(t, "tag-1", "run", "--nats", url, "--stages", "tag")
-	tag2 := start(t, "tag-2", "run", "--nats", url, "--stages", "tag")
-	tag1.waitStarted(t, 1)
-	tag2.waitStarted(t, 1)
+	rest, tag1, tag2 := startTwoOf(t, url, proto.StageTag)
 	feedAndKill(t, js, n, 1, tag1)
 	noClientDrops(t, tag2, rest)
 	tag2.stop(t)
@@ -329,11 +344,7 @@ func TestKillIngestProcessMidStream(t *testing.T) {
 	const n = 10000
 	js, url := embeddedWithStreams(t)
 	names := proto.Live()
-	rest := start(t, "dedupe,tag,publish", "run", "--nats", url, "--stages", "dedupe,tag,publish", "--log-level", "warn")
-	in1 := start(t, "ingest-1", "run", "--nats", url, "--stages", "ingest")
-	in2 := start(t, "ingest-2", "run", "--nats", url, "--stages", "ingest")
-	in1.waitStarted(t, 1)
-	in2.waitStarted(t, 1)
+	rest, in1, in2 := startTwoOf(t, url, proto.StageIngest)
 	ingested := func() (delivered, pending uint64) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -388,11 +399,7 @@ func TestKillDedupeProcessMidStream(t *testing.T) {
 	}
 
 	js, url := embeddedWithStreams(t)
-	rest := start(t, "ingest,tag,publish", "run", "--nats", url, "--stages", "ingest,tag,publish", "--log-level", "warn")
-	dd1 := start(t, "dedupe-1", "run", "--nats", url, "--stages", "dedupe")
-	dd2 := start(t, "dedupe-2", "run", "--nats", url, "--stages", "dedupe")
-	dd1.waitStarted(t, 1)
-	dd2.waitStarted(t, 1)
+	rest, dd1, dd2 := startTwoOf(t, url, proto.StageDedupe)
 	feedAndKill(t, js, n, seed, dd1)
 	audited := pipelinetest.StreamMsgs(t, js, proto.Live().AuditStream(), "")
 	if int(audited) != want.Audited {
@@ -417,11 +424,7 @@ func TestKillPublishProcessMidStream(t *testing.T) {
 	const n, seed = 6000, 5
 	js, url := embeddedWithStreams(t)
 	names := proto.Live()
-	rest := start(t, "ingest,dedupe,tag", "run", "--nats", url, "--stages", "ingest,dedupe,tag", "--log-level", "warn")
-	pub1 := start(t, "publish-1", "run", "--nats", url, "--stages", "publish")
-	pub2 := start(t, "publish-2", "run", "--nats", url, "--stages", "publish")
-	pub1.waitStarted(t, 1)
-	pub2.waitStarted(t, 1)
+	rest, pub1, pub2 := startTwoOf(t, url, proto.StagePublish)
 	feedAndKill(t, js, n, seed, pub1)
 
 	// The notifications each stored story names, against those stored.
