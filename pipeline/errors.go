@@ -18,10 +18,6 @@ var (
 	ErrPanic = errors.New("pipeline: stage panicked")
 )
 
-func asPermanent(err error, target *interface{ Permanent() bool }) bool {
-	return errors.As(err, target)
-}
-
 // recoverError turns a recovered panic value into an error carrying the
 // first lines of the stack.
 func recoverError(v any) error {

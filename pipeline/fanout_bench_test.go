@@ -34,7 +34,7 @@ func BenchmarkFanOut(b *testing.B) {
 			if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
 				b.Fatal(err)
 			}
-			cfg := pipeline.ForStage(names, proto.StagePublish)
+			cfg := pipeline.StageConfig{Name: "publish", Stream: names.WorkStream(), Subject: names.Work("tag"), DeadLetter: names.DLQ("publish")}
 			cfg.Output = outputs[name](names)
 			cfg.Workers = 8
 			body := strings.Repeat("Leaders met on the sidelines of the summit to discuss trade and security. ", 90)[:6000]

@@ -11,8 +11,8 @@ import (
 // Handle returns the stories to publish downstream. No stories and a nil
 // error means the input is consumed and nothing is published (it is still
 // acknowledged). An error means the input is retried with backoff; an error
-// for which proto.IsPermanent is true, or that has a Permanent() bool method
-// returning true, sends the input to the dead-letter subject at once.
+// for which proto.IsPermanent is true sends the input to the dead-letter
+// subject at once.
 // Handle may be called from many goroutines at once. It must not keep the
 // story after it returns unless it copies it.
 //
@@ -40,15 +40,3 @@ func (f HandlerFunc) Handle(ctx context.Context, s *proto.Story) ([]*proto.Story
 
 // Close does nothing.
 func (HandlerFunc) Close(context.Context) error { return nil }
-
-// Middleware wraps a Handler with cross-cutting behaviour.
-type Middleware func(Handler) Handler
-
-// isPermanent reports whether err must not be retried.
-func isPermanent(err error) bool {
-	if proto.IsPermanent(err) {
-		return true
-	}
-	var p interface{ Permanent() bool }
-	return asPermanent(err, &p) && p.Permanent()
-}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,19 +67,6 @@ type StageConfig struct {
 	// published (domain metrics: dedupe decisions, tag counts). It must be
 	// quick and must not keep or change the story.
 	Observe func(s *proto.Story)
-}
-
-// ForStage returns the configuration of one of the pipeline's stages in a
-// namespace: input from the previous stage, dead letters to <p>.dlq.<stage>.
-func ForStage(n proto.Names, stage string) StageConfig {
-	cfg := StageConfig{Name: stage, Subject: n.Input(stage), DeadLetter: n.DLQ(stage), Stream: n.WorkStream()}
-	if stage == proto.Stages[0] {
-		cfg.Stream = n.RawStream()
-	}
-	if n.Prefix != proto.DefaultPrefix {
-		cfg.Durable = "ws-" + strings.ToLower(n.StreamPrefix) + "-" + stage
-	}
-	return cfg
 }
 
 func (c *StageConfig) setDefaults() {
@@ -204,7 +190,7 @@ func NewRawStage(js jetstream.JetStream, cfg StageConfig, h RawHandler, log *zap
 		return nil, err
 	}
 	st.handle = func(ctx context.Context, in *inbound) ([]*proto.Story, error) {
-		return h.HandleRaw(ctx, in.data, rawMeta(in))
+		return h.HandleRaw(ctx, in.data, proto.ParseRawMeta(in.header, in.subject, in.seq, in.timestamp))
 	}
 	st.close = h.Close
 	return st, nil
@@ -224,26 +210,6 @@ func newStage(js jetstream.JetStream, cfg StageConfig, log *zap.Logger) (*Stage,
 	st := &Stage{cfg: cfg, js: js, log: log.With(zap.String("stage", cfg.Name)), ready: make(chan struct{})}
 	st.stats.m = cfg.Metrics.forStage(cfg.Name)
 	return st, nil
-}
-
-func rawMeta(in *inbound) proto.RawMeta {
-	m := proto.RawMeta{
-		Format: in.header.Get(proto.HeaderFormat),
-		Source: in.header.Get(proto.HeaderSource),
-		Origin: in.header.Get(proto.HeaderOrigin),
-		Seq:    in.seq,
-	}
-	if m.Source == "" {
-		if i := strings.LastIndexByte(in.subject, '.'); i >= 0 {
-			m.Source = in.subject[i+1:]
-		}
-	}
-	if v, err := strconv.ParseInt(in.header.Get(proto.HeaderReceived), 10, 64); err == nil && v > 0 {
-		m.Received = proto.Time(v)
-	} else {
-		m.Received = proto.FromTime(in.timestamp)
-	}
-	return m
 }
 
 // Name returns the stage's name.
@@ -414,7 +380,7 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 		switch {
 		case ctx.Err() != nil:
 			_ = m.Nak()
-		case isPermanent(err):
+		case proto.IsPermanent(err):
 			st.deadLetter(ctx, pub, in, "permanent", err)
 		case in.delivered >= uint64(st.cfg.MaxDeliver):
 			st.deadLetter(ctx, pub, in, "max-deliver", fmt.Errorf("failed %d times, last: %w", in.delivered, err))

@@ -169,11 +169,11 @@ func TestCloneIsDeep(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	n := proto.Live()
-	if got := n.Input(proto.StageIngest); got != "ws.raw.>" {
-		t.Errorf("ingest input = %q", got)
+	if got := n.RawAll(); got != "ws.raw.>" {
+		t.Errorf("raw history subjects = %q", got)
 	}
-	if got := n.Input(proto.StagePublish); got != "ws.work.tag" {
-		t.Errorf("publish input = %q", got)
+	if got := n.Work("tag"); got != "ws.work.tag" {
+		t.Errorf("tag output = %q", got)
 	}
 	if got := n.Raw("AP wire.1"); got != "ws.raw.AP_wire_1" {
 		t.Errorf("raw subject = %q", got)

@@ -27,13 +27,3 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	return errors.Is(err, ErrPermanent) || errors.Is(err, ErrDecode) || errors.Is(err, ErrInvalidStory) || errors.Is(err, ErrInvalidTime)
 }
-
-// RawMeta describes one raw input message for the ingest stage: what the
-// publisher said about it (headers) and where it sits in the history stream.
-type RawMeta struct {
-	Format   string // HeaderFormat: "ninjs", "text", ...; empty: detect
-	Source   string // HeaderSource: the feed's name
-	Origin   string // HeaderOrigin: "file:line" of the input, if known
-	Received Time   // HeaderReceived, or the stream's timestamp
-	Seq      uint64 // sequence in the raw history stream
-}

@@ -12,18 +12,6 @@ var ErrBadCode = errors.New("proto: bad code")
 // DefaultPrefix is the first token of every live subject.
 const DefaultPrefix = "ws"
 
-// Stage names, in pipeline order. Each stage consumes the previous stage's
-// output; ingest consumes the raw history.
-const (
-	StageIngest  = "ingest"
-	StageDedupe  = "dedupe"
-	StageTag     = "tag"
-	StagePublish = "publish"
-)
-
-// Stages lists the stages in pipeline order.
-var Stages = []string{StageIngest, StageDedupe, StageTag, StagePublish}
-
 // Names is the one place where subject and stream names are made. The zero
 // value is not usable: use Live() or Namespace(name).
 //
@@ -83,20 +71,6 @@ func (n Names) Work(stage string) string { return n.Prefix + ".work." + stage }
 
 // WorkAll matches every work subject.
 func (n Names) WorkAll() string { return n.Prefix + ".work.>" }
-
-// Input is the subject stage consumes: the raw history for ingest, the
-// previous stage's output otherwise. It returns "" for an unknown stage.
-func (n Names) Input(stage string) string {
-	for i, s := range Stages {
-		if s == stage {
-			if i == 0 {
-				return n.RawAll()
-			}
-			return n.Work(Stages[i-1])
-		}
-	}
-	return ""
-}
 
 // OutAll carries every enriched story, once, as full ninjs JSON.
 func (n Names) OutAll() string { return n.Prefix + ".out.all" }

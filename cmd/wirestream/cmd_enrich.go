@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/enrich"
+	"github.com/wirestream/wirestream/internal/fileingest"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
@@ -17,12 +19,12 @@ func cmdEnrich(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	inputs, closeInputs, err := app.OpenInputs(fs.Args(), e.stdin)
+	inputs, closeInputs, err := fileingest.OpenInputs(fs.Args(), e.stdin)
 	if err != nil {
 		return err
 	}
 	defer closeInputs()
-	res, err := app.Enrich(ctx, app.Config{Names: proto.Live(), MaxBytes: *maxBytes}, inputs, *all, *explain, e.stdout, e.stderr)
+	res, err := enrich.Run(ctx, wiring.Config{Names: proto.Live(), MaxBytes: *maxBytes}, inputs, enrich.Options{All: *all, Explain: *explain}, e.stdout, e.stderr)
 	if err != nil {
 		return err
 	}

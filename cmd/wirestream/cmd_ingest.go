@@ -8,7 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/fileingest"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
@@ -29,7 +29,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 	if *source == "" || proto.Token(*source) != *source {
 		return usagef("--source %q: use letters, digits, '-' and '_'", *source)
 	}
-	cfg := app.IngestConfig{Names: proto.Live(), Source: *source, MaxBytes: *maxBytes, Timeout: *timeout}
+	cfg := fileingest.Config{Names: proto.Live(), Source: *source, MaxBytes: *maxBytes, Timeout: *timeout}
 	if *watch != "" {
 		if st, err := os.Stat(*watch); err != nil || !st.IsDir() {
 			return usagef("--watch %q is not a directory", *watch)
@@ -45,9 +45,9 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		defer nc.Close()
 		cfg.MaxPublish = int(nc.MaxPayload())
 		log.Info("watching", zap.String("dir", *watch))
-		return app.Watch(ctx, js, app.WatchConfig{Ingest: cfg, Dir: *watch}, e.stderr, log)
+		return fileingest.Watch(ctx, js, fileingest.WatchConfig{Ingest: cfg, Dir: *watch}, e.stderr, log)
 	}
-	inputs, closeInputs, err := app.OpenInputs(fs.Args(), e.stdin)
+	inputs, closeInputs, err := fileingest.OpenInputs(fs.Args(), e.stdin)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 	}
 	defer nc.Close()
 	cfg.MaxPublish = int(nc.MaxPayload())
-	res, err := app.IngestFiles(ctx, js, cfg, inputs, e.stderr)
+	res, err := fileingest.Files(ctx, js, cfg, inputs, e.stderr)
 	fmt.Fprintf(e.stderr, "ingest: %d accepted, %d rejected, %d not stored\n", res.Accepted, res.Rejected, res.Failed)
 	if err != nil {
 		return err

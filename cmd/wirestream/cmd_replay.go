@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/replay"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
@@ -30,7 +30,7 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg := app.ReplayConfig{Live: proto.Live(), Into: *into, Resume: *resume, Workers: *workers, MaxBytes: *maxBytes}
+	cfg := replay.Config{Live: proto.Live(), Into: *into, Resume: *resume, Workers: *workers, MaxBytes: *maxBytes}
 	switch {
 	case *fromFiles:
 		if fs.NArg() == 0 {
@@ -76,7 +76,7 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	defer nc.Close()
 	p := newProgress(e.stderr)
 	cfg.Progress = p.update
-	res, err := app.Replay(ctx, js, cfg, log.Named("replay"))
+	res, err := replay.Run(ctx, js, cfg, log.Named("replay"))
 	p.finish()
 	if err != nil {
 		if ctx.Err() != nil {

@@ -13,7 +13,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/httppush"
+	"github.com/wirestream/wirestream/internal/httpserve"
+	"github.com/wirestream/wirestream/internal/metrics"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
@@ -44,7 +47,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	names, err := app.ParseStages(*stagesFlag)
+	names, err := wiring.ParseStages(*stagesFlag)
 	if err != nil {
 		return usagef("--stages: %v", err)
 	}
@@ -93,8 +96,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	cfg := app.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers, DedupeWorkers: *dedupeWorkers,
-		Dedupe: app.DedupeConfig{Replicas: *replicas}}
+	cfg := wiring.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers,
+		Dedupe: wiring.DedupeConfig{Replicas: *replicas}, Data: new(wiring.Data)}
+	if *dedupeWorkers > 0 {
+		cfg.StageWorkers = map[string]int{"dedupe": *dedupeWorkers}
+	}
 	// One connection per stage, as separate processes would have.
 	cfg.Connect = func(stage string) (jetstream.JetStream, func(), error) {
 		snc, sjs, err := conn.connect("wirestream "+stage, log)
@@ -107,8 +113,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	defer stopRun()
 	var stages atomic.Pointer[[]*pipeline.Stage]
 	if *metricsAddr != "" {
-		cfg.Obs = app.NewObservability()
-		addr, err := app.ServeObservability(runCtx, *metricsAddr, cfg.Obs, func() error {
+		m := metrics.New()
+		cfg.Metrics, cfg.Registry = m.Runtime, m.Registry
+		addr, err := metrics.Serve(runCtx, *metricsAddr, m, func() error {
 			if !nc.IsConnected() {
 				return fmt.Errorf("NATS %s", nc.Status())
 			}
@@ -138,11 +145,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		log.Info("serving metrics", zap.String("addr", addr.String()))
 	}
 	if *httpAddr != "" {
-		h, err := app.NewHTTPIngest(js, app.HTTPConfig{Names: proto.Live(), Token: *httpToken, MaxBody: *httpMax, MaxBytes: *maxBytes}, log.Named("http"))
+		h, err := httppush.New(js, httppush.Config{Names: proto.Live(), Token: *httpToken, MaxBody: *httpMax, MaxBytes: *maxBytes}, log.Named("http"))
 		if err != nil {
 			return err
 		}
-		addr, err := app.ServeHTTP(runCtx, *httpAddr, h)
+		addr, err := httpserve.Serve(runCtx, *httpAddr, h)
 		if err != nil {
 			nc.Close()
 			if stopServer != nil {
@@ -153,7 +160,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		log.Info("accepting HTTP push", zap.String("url", "http://"+addr.String()+"/v1/stories"), zap.Bool("token", *httpToken != ""))
 	}
 	log.Info("running stages", zap.Strings("stages", names), zap.Int("workers", *workers))
-	sts, errc := app.RunStages(runCtx, js, names, cfg, log)
+	sts, errc := wiring.RunStages(runCtx, js, names, cfg, log)
 	stages.Store(&sts)
 	runErr := <-errc
 	// Shutdown order: stages drained (RunStages returned, their connections

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/proto"
 )
 
@@ -35,11 +35,11 @@ func cmdSubjects(_ context.Context, e *env, args []string) error {
 	case *all:
 		subject = names.OutAll()
 	case *region != "":
-		if subject, _, err = app.RegionSubject(names, *region); err != nil {
+		if subject, _, err = new(wiring.Data).RegionSubject(names, *region); err != nil {
 			return usagef("%v", err)
 		}
 	default:
-		if subject, _, err = app.TopicSubject(names, *topic); err != nil {
+		if subject, _, err = new(wiring.Data).TopicSubject(names, *topic); err != nil {
 			return usagef("%v", err)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
 )
@@ -52,11 +52,11 @@ func cmdTail(ctx context.Context, e *env, args []string) error {
 	}
 	switch {
 	case *region != "":
-		if cfg.Subject, _, err = app.RegionSubject(names, *region); err != nil {
+		if cfg.Subject, _, err = new(wiring.Data).RegionSubject(names, *region); err != nil {
 			return usagef("%v", err)
 		}
 	case *topic != "":
-		if cfg.Subject, _, err = app.TopicSubject(names, *topic); err != nil {
+		if cfg.Subject, _, err = new(wiring.Data).TopicSubject(names, *topic); err != nil {
 			return usagef("%v", err)
 		}
 	}

@@ -20,15 +20,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
-	"github.com/wirestream/wirestream/internal/app"
 	"github.com/wirestream/wirestream/internal/corpus"
+	"github.com/wirestream/wirestream/internal/enrich"
+	"github.com/wirestream/wirestream/internal/fileingest"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
@@ -61,6 +62,7 @@ type Config struct {
 	URL string
 
 	connect func(stage string) (jetstream.JetStream, func(), error)
+	data    *wiring.Data // the tag data, loaded once for every phase
 }
 
 // Result is what 'wirestream bench --json' prints.
@@ -126,6 +128,7 @@ func (c *Config) setDefaults() {
 // Run performs the benchmark.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg.setDefaults()
+	cfg.data = new(wiring.Data)
 	dir := cfg.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "wirestream-bench")
@@ -212,13 +215,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		fmt.Fprintf(cfg.Progress, "latency:       p50 %.1f ms, p99 %.1f ms at %.0f stories/s\n", res.P50Ms, res.P99Ms, res.LatencyRatePerS)
 	}
 	if run("enrich") {
-		if res.EnrichPerS, res.EnrichCPUMicros, err = runEnrich(ctx, raws); err != nil {
+		if res.EnrichPerS, res.EnrichCPUMicros, err = runEnrich(ctx, raws, cfg.data); err != nil {
 			return nil, fmt.Errorf("enrich: %w", err)
 		}
 		fmt.Fprintf(cfg.Progress, "enrich:        %8.0f stories/s, %.0f µs of CPU per story\n", res.EnrichPerS, res.EnrichCPUMicros)
 	}
 	if run("cpu") {
-		if res.CPUMicrosPerStory, err = stageCPU(ctx, raws); err != nil {
+		if res.CPUMicrosPerStory, err = stageCPU(ctx, raws, cfg.data); err != nil {
 			return nil, fmt.Errorf("stage cpu: %w", err)
 		}
 		if res.RelayCPUMicros > 0 {
@@ -233,9 +236,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// preload stores the raw stories in names' raw history.
+// preload stores the raw stories in names' raw history, through the same
+// raw-input path as every other source, each stamped with its own arrival
+// time (the latency phase measures from it).
 func preload(ctx context.Context, js jetstream.JetStream, names proto.Names, raws [][]byte, paced time.Duration) error {
-	subject := names.Raw("bench")
+	pub, err := pipeline.NewRawPublisher(js, pipeline.RawPublisherConfig{Names: names, Window: 4096, AckTimeout: 2 * time.Minute})
+	if err != nil {
+		return err
+	}
+	var stored error
 	next := time.Now()
 	for i, raw := range raws {
 		if paced > 0 {
@@ -244,23 +253,20 @@ func preload(ctx context.Context, js jetstream.JetStream, names proto.Names, raw
 				time.Sleep(d)
 			}
 		}
-		m := nats.NewMsg(subject)
-		m.Data = raw
-		m.Header.Set(proto.HeaderFormat, ingest.FormatNinjs)
-		m.Header.Set(proto.HeaderReceived, strconv.FormatInt(time.Now().UnixNano(), 10))
-		m.Header.Set(proto.HeaderMsgID, names.Prefix+":bench:"+strconv.Itoa(i))
-		if _, err := js.PublishMsgAsync(m); err != nil {
+		m := pipeline.RawMsg{Data: raw, ID: names.Prefix + ":bench:" + strconv.Itoa(i),
+			Meta: proto.RawMeta{Source: "bench", Format: ingest.FormatNinjs, Received: proto.FromTime(time.Now())}}
+		if err := pub.Publish(ctx, m, func(a pipeline.RawAck) {
+			if a.Err != nil && stored == nil {
+				stored = a.Err
+			}
+		}); err != nil {
 			return err
 		}
 	}
-	select {
-	case <-js.PublishAsyncComplete():
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(2 * time.Minute):
-		return fmt.Errorf("publishing the corpus timed out")
+	if err := pub.Flush(ctx); err != nil {
+		return err
 	}
+	return stored
 }
 
 // waitFor polls until done() reports want, returning when it got there.
@@ -299,21 +305,26 @@ func runRelay(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Co
 	if err := preload(ctx, js, names, raws, 0); err != nil {
 		return 0, err
 	}
-	targets := map[string]string{proto.StageIngest: names.Work(proto.StageIngest), proto.StageDedupe: names.Work(proto.StageDedupe),
-		proto.StageTag: names.Work(proto.StageTag), proto.StagePublish: names.OutAll()}
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for _, stage := range proto.Stages {
-		sc := pipeline.ForStage(names, stage)
-		sc.Workers = cfg.Workers
-		sjs, closeConn, err := cfg.connect("relay-" + stage)
+	specs := wiring.Stages()
+	for i, spec := range specs {
+		// The pipeline's hops: each relay reads what its stage reads and
+		// writes where the next stage reads (the last, the output).
+		sc := wiring.StageConfig(wiring.Config{Names: names, Workers: cfg.Workers}, i)
+		sc.Workers, sc.Observe = cfg.Workers, nil
+		target := names.OutAll()
+		if i+1 < len(specs) {
+			_, target = wiring.Input(names, i+1)
+		}
+		sjs, closeConn, err := cfg.connect("relay-" + spec.Name)
 		if err != nil {
 			cancel()
 			return 0, err
 		}
 		defer closeConn()
-		st, err := pipeline.NewRelay(sjs, sc, targets[stage], cfg.Log)
+		st, err := pipeline.NewRelay(sjs, sc, target, cfg.Log)
 		if err != nil {
 			cancel()
 			return 0, err
@@ -381,7 +392,7 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	start := time.Now()
-	_, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers, Connect: cfg.connect, Stage: cfg.stageHook}, cfg.Log)
+	_, errc := wiring.RunStages(runCtx, js, wiring.Names(), cfg.stages(names), cfg.Log)
 	done := func() (uint64, error) {
 		out, err := pipeline.CountMsgs(ctx, js, names.OutStream(), names.OutAll())
 		if err != nil {
@@ -453,7 +464,7 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	}
 	defer sub.Unsubscribe()
 	runCtx, cancel := context.WithCancel(ctx)
-	stages, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Workers: cfg.Workers, Connect: cfg.connect, Stage: cfg.stageHook}, cfg.Log)
+	stages, errc := wiring.RunStages(runCtx, js, wiring.Names(), cfg.stages(names), cfg.Log)
 	for _, st := range stages {
 		<-st.Ready()
 	}
@@ -495,14 +506,14 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	return dropPhase(ctx, js, names, false)
 }
 
-func runEnrich(ctx context.Context, raws [][]byte) (perS, cpuMicros float64, err error) {
+func runEnrich(ctx context.Context, raws [][]byte, data *wiring.Data) (perS, cpuMicros float64, err error) {
 	var in bytes.Buffer
 	for _, r := range raws {
 		in.Write(r)
 		in.WriteByte('\n')
 	}
 	start, cpu0 := time.Now(), cpuTime()
-	res, err := app.Enrich(ctx, app.Config{Names: proto.Live()}, []app.Input{{Name: "corpus", R: &in}}, false, false, io.Discard, io.Discard)
+	res, err := enrich.Run(ctx, wiring.Config{Names: proto.Live(), Data: data}, []fileingest.Input{{Name: "corpus", R: &in}}, enrich.Options{}, io.Discard, io.Discard)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -513,44 +524,39 @@ func runEnrich(ctx context.Context, raws [][]byte) (perS, cpuMicros float64, err
 }
 
 // stageCPU measures the process CPU time each stage's handler costs per
-// story, one stage at a time over the corpus, on one goroutine.
-func stageCPU(ctx context.Context, raws [][]byte) (map[string]float64, error) {
-	o, err := app.NewOffline(app.Config{Names: proto.Live()})
+// story, one stage at a time over the corpus, on one goroutine (the
+// offline chain: the same stage code, state in memory).
+func stageCPU(ctx context.Context, raws [][]byte, data *wiring.Data) (map[string]float64, error) {
+	c, err := enrich.NewChain(ctx, wiring.Config{Names: proto.Live(), Data: data})
 	if err != nil {
 		return nil, err
 	}
-	defer o.Close(ctx)
+	defer c.Close(ctx)
 	out := map[string]float64{}
-	stories := make([]*proto.Story, len(raws))
+	stories := make([]*proto.Story, 0, len(raws))
 	t0 := cpuTime()
 	for i, r := range raws {
-		s, err := o.Ingest(ctx, r, proto.RawMeta{Seq: uint64(i + 1)})
+		s, err := c.Ingest(ctx, r, proto.RawMeta{Seq: uint64(i + 1)})
 		if err != nil {
 			return nil, err
 		}
-		stories[i] = s
+		stories = append(stories, s...)
 	}
-	out[proto.StageIngest] = perStory(cpuTime()-t0, len(raws))
-	for _, stage := range []string{proto.StageDedupe, proto.StageTag, proto.StagePublish} {
+	out[c.Spec(0).Name] = perStory(cpuTime()-t0, len(raws))
+	for i := 1; i < c.Len(); i++ {
 		t0 = cpuTime()
 		for _, s := range stories {
-			if err := o.Stage(ctx, stage, s); err != nil {
+			if _, err := c.Stage(ctx, i, s); err != nil {
 				return nil, err
 			}
 		}
-		out[stage] = perStory(cpuTime()-t0, len(stories))
+		out[c.Spec(i).Name] = perStory(cpuTime()-t0, len(stories))
 	}
 	return out, nil
 }
 
 func perStory(d time.Duration, n int) float64 {
 	return float64(d.Microseconds()) / float64(n)
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSSMB reads the process's peak resident set (VmHWM) on Linux.
@@ -571,9 +577,8 @@ func peakRSSMB() float64 {
 	return 0
 }
 
-// stageHook applies per-stage settings (the tag stage's workers).
-func (c Config) stageHook(sc *pipeline.StageConfig) {
-	if sc.Name == proto.StageTag {
-		sc.Workers = c.TagWorkers
-	}
+// stages is the stage configuration of a pipeline phase in names.
+func (c Config) stages(names proto.Names) wiring.Config {
+	return wiring.Config{Names: names, Workers: c.Workers, Connect: c.connect, Data: c.data,
+		StageWorkers: map[string]int{"tag": c.TagWorkers}}
 }

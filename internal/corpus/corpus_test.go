@@ -5,8 +5,10 @@ import (
 	"context"
 	"testing"
 
-	"github.com/wirestream/wirestream/internal/app"
 	"github.com/wirestream/wirestream/internal/corpus"
+	"github.com/wirestream/wirestream/internal/enrich"
+	"github.com/wirestream/wirestream/internal/fileingest"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/proto"
 )
 
@@ -19,7 +21,7 @@ func TestCorpusDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, report bytes.Buffer
-	if _, err := app.Enrich(context.Background(), app.Config{Names: proto.Live()}, []app.Input{{Name: "corpus", R: bytes.NewReader(data)}}, true, false, &out, &report); err != nil {
+	if _, err := enrich.Run(context.Background(), wiring.Config{Names: proto.Live()}, []fileingest.Input{{Name: "corpus", R: bytes.NewReader(data)}}, enrich.Options{All: true}, &out, &report); err != nil {
 		t.Fatal(err)
 	}
 	lines := bytes.Split(bytes.TrimSpace(out.Bytes()), []byte{'\n'})

@@ -17,8 +17,10 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/wirestream/wirestream/internal/app"
 	"github.com/wirestream/wirestream/internal/corpus"
+	"github.com/wirestream/wirestream/internal/enrich"
+	"github.com/wirestream/wirestream/internal/fileingest"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
 	"github.com/wirestream/wirestream/proto"
@@ -137,8 +139,8 @@ func feed(t *testing.T, js jetstream.JetStream, n int, seed uint64) {
 		t.Fatal(err)
 	}
 	var report bytes.Buffer
-	res, err := app.IngestFiles(pipelinetest.Context(t, 120*time.Second), js, app.IngestConfig{Names: proto.Live(), Source: "faults", Timeout: 60 * time.Second},
-		[]app.Input{{Name: "corpus", R: bytes.NewReader(data)}}, &report)
+	res, err := fileingest.Files(pipelinetest.Context(t, 120*time.Second), js, fileingest.Config{Names: proto.Live(), Source: "faults", Timeout: 60 * time.Second},
+		[]fileingest.Input{{Name: "corpus", R: bytes.NewReader(data)}}, &report)
 	if err != nil || res.Accepted != n {
 		t.Fatalf("ingest: %+v %v\n%s", res, err, report.String())
 	}
@@ -248,7 +250,7 @@ func embeddedWithStreams(t *testing.T) (jetstream.JetStream, string) {
 func startTwoOf(t *testing.T, url, stage string) (rest, first, second *proc) {
 	t.Helper()
 	var others []string
-	for _, s := range proto.Stages {
+	for _, s := range wiring.Names() {
 		if s != stage {
 			others = append(others, s)
 		}
@@ -326,7 +328,7 @@ func TestKillTagProcessMidStream(t *testing.T) {
 	}
 	const n = 10000
 	js, url := embeddedWithStreams(t)
-	rest, tag1, tag2 := startTwoOf(t, url, proto.StageTag)
+	rest, tag1, tag2 := startTwoOf(t, url, "tag")
 	feedAndKill(t, js, n, 1, tag1)
 	noClientDrops(t, tag2, rest)
 	tag2.stop(t)
@@ -344,11 +346,11 @@ func TestKillIngestProcessMidStream(t *testing.T) {
 	const n = 10000
 	js, url := embeddedWithStreams(t)
 	names := proto.Live()
-	rest, in1, in2 := startTwoOf(t, url, proto.StageIngest)
+	rest, in1, in2 := startTwoOf(t, url, "ingest")
 	ingested := func() (delivered, pending uint64) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		c, err := js.Consumer(ctx, names.RawStream(), "ws-"+proto.StageIngest)
+		c, err := js.Consumer(ctx, names.RawStream(), "ws-ingest")
 		if err != nil {
 			return 0, 0
 		}
@@ -392,14 +394,14 @@ func TestKillDedupeProcessMidStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := app.Enrich(pipelinetest.Context(t, 120*time.Second), app.Config{Names: proto.Live()},
-		[]app.Input{{Name: "corpus", R: bytes.NewReader(data)}}, false, false, io.Discard, io.Discard)
+	want, err := enrich.Run(pipelinetest.Context(t, 120*time.Second), wiring.Config{Names: proto.Live()},
+		[]fileingest.Input{{Name: "corpus", R: bytes.NewReader(data)}}, enrich.Options{}, io.Discard, io.Discard)
 	if err != nil || want.Inputs != n {
 		t.Fatalf("offline enrich: %+v %v", want, err)
 	}
 
 	js, url := embeddedWithStreams(t)
-	rest, dd1, dd2 := startTwoOf(t, url, proto.StageDedupe)
+	rest, dd1, dd2 := startTwoOf(t, url, "dedupe")
 	feedAndKill(t, js, n, seed, dd1)
 	audited := pipelinetest.StreamMsgs(t, js, proto.Live().AuditStream(), "")
 	if int(audited) != want.Audited {
@@ -424,7 +426,7 @@ func TestKillPublishProcessMidStream(t *testing.T) {
 	const n, seed = 6000, 5
 	js, url := embeddedWithStreams(t)
 	names := proto.Live()
-	rest, pub1, pub2 := startTwoOf(t, url, proto.StagePublish)
+	rest, pub1, pub2 := startTwoOf(t, url, "publish")
 	feedAndKill(t, js, n, seed, pub1)
 
 	// The notifications each stored story names, against those stored.

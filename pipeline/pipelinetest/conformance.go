@@ -16,17 +16,19 @@ import (
 	"github.com/wirestream/wirestream/proto"
 )
 
-// ConformanceCase is a stage under the conformance suite. Exactly one of
-// Stories and Raw is set: the stage's valid inputs, each of which must give
-// exactly one output (all of wirestream's stages do on valid input).
+// ConformanceCase is a stage under the conformance suite: a story stage
+// (New and Stories) or a raw stage (NewRaw and Raw). The inputs are valid:
+// each must give exactly one output (all of wirestream's stages do on valid
+// input).
 type ConformanceCase struct {
-	// New builds a fresh stage on js: a pipeline.Handler, or a
-	// pipeline.RawHandler when Raw is set.
-	New func(t testing.TB, js jetstream.JetStream) any
+	// New builds a fresh story stage on js.
+	New func(t testing.TB, js jetstream.JetStream) pipeline.Handler
 	// Stories are inputs of a story stage. The suite gives every copy it
 	// sends its own IngestSeq, as the ingest stage would.
 	Stories []*proto.Story
-	// Raw are inputs of a raw stage (ingest).
+	// NewRaw builds a fresh raw stage (ingest) on js.
+	NewRaw func(t testing.TB, js jetstream.JetStream) pipeline.RawHandler
+	// Raw are inputs of a raw stage.
 	Raw [][]byte
 }
 
@@ -160,19 +162,21 @@ func (h *confHarness) start(fail func(key [32]byte) error) (*pipeline.Stage, fun
 	}
 	var st *pipeline.Stage
 	var err error
-	switch x := h.c.New(h.t, h.js).(type) {
-	case pipeline.RawHandler:
+	switch {
+	case h.c.NewRaw != nil && h.c.New == nil:
+		x := h.c.NewRaw(h.t, h.js)
 		if fail != nil {
 			x = failingRaw{x, fail}
 		}
 		st, err = pipeline.NewRawStage(h.js, cfg, x, nil)
-	case pipeline.Handler:
+	case h.c.New != nil && h.c.NewRaw == nil:
+		x := h.c.New(h.t, h.js)
 		if fail != nil {
 			x = failingHandler{x, fail}
 		}
 		st, err = pipeline.NewStage(h.js, cfg, x, nil)
 	default:
-		h.t.Fatalf("New returned %T, not a pipeline.Handler or RawHandler", x)
+		h.t.Fatal("ConformanceCase: set New or NewRaw, not both")
 	}
 	if err != nil {
 		h.t.Fatal(err)

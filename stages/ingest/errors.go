@@ -3,6 +3,8 @@ package ingest
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wirestream/wirestream/proto"
 )
 
 // Reasons a raw story is rejected. Every rejection wraps one of these and is
@@ -30,7 +32,6 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %v", e.Origin, e.Err)
 }
 
-func (e *Error) Unwrap() error { return e.Err }
-
-// Permanent tells the runtime that retrying cannot help.
-func (e *Error) Permanent() bool { return true }
+// Unwrap gives the reason and proto.ErrPermanent: retrying a rejected story
+// cannot help, so the runtime dead-letters it at once.
+func (e *Error) Unwrap() []error { return []error{e.Err, proto.ErrPermanent} }

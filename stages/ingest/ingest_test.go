@@ -130,16 +130,11 @@ func TestParseRejects(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
-			if !proto.IsPermanent(err) && !isPermanent(err) {
+			if !proto.IsPermanent(err) {
 				t.Errorf("rejection %v is not permanent", err)
 			}
 		})
 	}
-}
-
-func isPermanent(err error) bool {
-	var p interface{ Permanent() bool }
-	return errors.As(err, &p) && p.Permanent()
 }
 
 func TestKillWithoutBodyAccepted(t *testing.T) {

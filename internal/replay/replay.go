@@ -1,4 +1,9 @@
-package app
+// Package replay re-runs stories through the current stages (`wirestream
+// replay`): from the raw history (--since/--until) or from archives
+// (--from-files), into the live pipeline or an isolated namespace, paced or
+// as fast as the pipeline takes, resumable. Stories go back in through the
+// one raw-input path (pipeline.RawPublisher).
+package replay
 
 import (
 	"bufio"
@@ -21,13 +26,15 @@ import (
 	"github.com/segmentio/encoding/json"
 	"go.uber.org/zap"
 
+	"github.com/wirestream/wirestream/internal/fileingest"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
 
-// ReplayConfig says what to replay and how.
-type ReplayConfig struct {
+// Config says what to replay and how.
+type Config struct {
 	// Live is the live namespace (the history is read from its raw stream).
 	Live proto.Names
 	// Into is an isolated namespace for the output; "" replays into the
@@ -48,24 +55,27 @@ type ReplayConfig struct {
 	// Workers per stage when the replay runs the namespace's stages.
 	Workers  int
 	MaxBytes int
+	// Data is the process's tag data (nil: loaded when the namespace's
+	// stages start).
+	Data *wiring.Data
 	// Progress is called after each stored story (done, total).
 	Progress func(done, total int)
 	// Sent, when set, is called with each story's send time (tests).
 	Sent func(i int, at time.Time)
 }
 
-// ReplayResult counts a replay.
-type ReplayResult struct {
+// Result counts a replay.
+type Result struct {
 	Total, Replayed, Skipped         int
 	Published, Audited, DeadLettered uint64 // in the namespace (Into only)
 }
 
 // replayItem is one raw story to republish.
 type replayItem struct {
-	data   []byte
-	header nats.Header
-	at     time.Time // its original time, for pacing
-	key    string    // stable identity within this replay
+	data []byte
+	meta proto.RawMeta // as first received (history) or read (archive)
+	at   time.Time     // its original time, for pacing
+	key  string        // stable identity within this replay
 }
 
 // checkpoint is a replay's progress, kept in the KV bucket <S>_REPLAY.
@@ -75,9 +85,9 @@ type checkpoint struct {
 	Key   string `json:"key"`
 }
 
-// Replay re-runs stories through the current stages. See ReplayConfig.
-func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *zap.Logger) (ReplayResult, error) {
-	var res ReplayResult
+// Run re-runs stories through the current stages. See Config.
+func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logger) (Result, error) {
+	var res Result
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -105,10 +115,7 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 	runKey := src.Key()
 
 	// Progress lives in a KV bucket so an interrupted replay can resume.
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: cfg.Live.StreamPrefix + "_REPLAY", Description: "wirestream replay checkpoints", History: 1})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = js.KeyValue(ctx, cfg.Live.StreamPrefix+"_REPLAY")
-	}
+	kv, err := pipeline.EnsureBucket(ctx, js, jetstream.KeyValueConfig{Bucket: cfg.Live.StreamPrefix + "_REPLAY", Description: "wirestream replay checkpoints", History: 1})
 	if err != nil {
 		return res, fmt.Errorf("replay checkpoints: %w", err)
 	}
@@ -132,8 +139,25 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 			return res, err
 		}
 		stageCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		_, errc := RunStages(stageCtx, js, proto.Stages, Config{Names: target, Workers: cfg.Workers, MaxBytes: cfg.MaxBytes}, log)
+		stages, errc := wiring.RunStages(stageCtx, js, wiring.Names(), wiring.Config{Names: target, Workers: cfg.Workers, MaxBytes: cfg.MaxBytes, Data: cfg.Data}, log)
 		stop = func() error { cancel(); return <-errc }
+		// Send once every stage consumes (the tag stage loads its data
+		// first), so that a paced replay keeps its schedule from the start.
+		for _, st := range stages {
+			select {
+			case <-st.Ready():
+			case err := <-errc:
+				cancel()
+				return res, fmt.Errorf("namespace %s: %w", cfg.Into, err)
+			case <-ctx.Done():
+				_ = stop()
+				return res, ctx.Err()
+			}
+		}
+		if len(stages) == 0 {
+			cancel()
+			return res, fmt.Errorf("namespace %s: %w", cfg.Into, <-errc)
+		}
 	}
 
 	save := func(done int) {
@@ -142,7 +166,13 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 			log.Warn("replay checkpoint", zap.Error(err))
 		}
 	}
-	snd := &sender{js: js, target: target, id: id, cfg: cfg, total: res.Total, save: save, done: start}
+	snd, err := newSender(js, target, id, cfg, res.Total, start, save)
+	if err != nil {
+		if stop != nil {
+			_ = stop()
+		}
+		return res, err
+	}
 	// Skip what an interrupted run already sent, then send chunk by chunk:
 	// the history is never held in memory as a whole.
 	for skipped := 0; skipped < start && err == nil; {
@@ -201,64 +231,56 @@ func Replay(ctx context.Context, js jetstream.JetStream, cfg ReplayConfig, log *
 // replayChunk is how many stories are read ahead of sending.
 const replayChunk = 2000
 
-// sender publishes stories to the target's raw subjects, paced, with a
-// bounded window of unacknowledged publishes, counting what is stored.
+// sender publishes stories to the target's raw subjects, paced, through
+// the raw-input path (a bounded window of publishes awaiting their
+// acknowledgement), counting what is stored, in order.
 type sender struct {
-	js       jetstream.JetStream
-	target   proto.Names
-	id       string
-	cfg      ReplayConfig
-	total    int
-	save     func(int)
-	done     int // stories stored, counted in order
-	sent     int // stories handed to the server
-	inflight []jetstream.PubAckFuture
-	t0       time.Time
-	first    time.Time
+	pub   *pipeline.RawPublisher
+	id    string
+	cfg   Config
+	total int
+	save  func(int)
+	done  int // stories stored, counted in order
+	sent  int // stories handed to the server
+	err   error
+	t0    time.Time
+	first time.Time
 }
 
-// collect counts the publishes already acknowledged, in order; with wait it
-// waits for all of them.
-func (s *sender) collect(ctx context.Context, wait bool) error {
-	n := 0
-	defer func() {
-		if n > 0 {
-			s.inflight = s.inflight[n:]
-			s.save(s.done)
-		}
-	}()
-	for _, f := range s.inflight {
-		if wait {
-			select {
-			case <-f.Ok():
-			case err := <-f.Err():
-				return fmt.Errorf("replay story %d: %w", s.done+1, err)
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(30 * time.Second):
-				return fmt.Errorf("replay story %d: no acknowledgement", s.done+1)
-			}
-		} else {
-			select {
-			case <-f.Ok():
-			case err := <-f.Err():
-				return fmt.Errorf("replay story %d: %w", s.done+1, err)
-			default:
-				return nil
-			}
-		}
-		n++
-		s.done++
-		if s.cfg.Progress != nil {
-			s.cfg.Progress(s.done, s.total)
-		}
+func newSender(js jetstream.JetStream, target proto.Names, id string, cfg Config, total, done int, save func(int)) (*sender, error) {
+	pub, err := pipeline.NewRawPublisher(js, pipeline.RawPublisherConfig{Names: target, Window: 256})
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return &sender{pub: pub, id: id, cfg: cfg, total: total, save: save, done: done}, nil
+}
+
+// stored counts one acknowledged story; the first refusal stops the replay.
+func (s *sender) stored(a pipeline.RawAck) {
+	if a.Err != nil {
+		if s.err == nil {
+			s.err = fmt.Errorf("replay story %d (%s): %w", s.done+1, a.Meta.Origin, a.Err)
+		}
+		return
+	}
+	if s.err != nil {
+		return
+	}
+	s.done++
+	if s.done%256 == 0 {
+		s.save(s.done)
+	}
+	if s.cfg.Progress != nil {
+		s.cfg.Progress(s.done, s.total)
+	}
 }
 
 // flush waits until every publish is acknowledged.
 func (s *sender) flush(ctx context.Context) error {
-	err := s.collect(context.WithoutCancel(ctx), true)
+	err := s.pub.Flush(context.WithoutCancel(ctx))
+	if err == nil {
+		err = s.err
+	}
 	if err == nil {
 		s.save(s.done)
 	}
@@ -266,7 +288,6 @@ func (s *sender) flush(ctx context.Context) error {
 }
 
 func (s *sender) send(ctx context.Context, items []replayItem) error {
-	const window = 256
 	for _, it := range items {
 		if s.cfg.Speed > 0 {
 			if s.t0.IsZero() {
@@ -280,44 +301,30 @@ func (s *sender) send(ctx context.Context, items []replayItem) error {
 					return ctx.Err()
 				case <-time.After(wait):
 				}
-				if err := s.collect(ctx, false); err != nil {
-					return err
-				}
+				s.pub.Poll()
 			}
 		}
 		if ctx.Err() != nil {
 			_ = s.flush(ctx)
 			return ctx.Err()
 		}
-		source := it.header.Get(proto.HeaderSource)
-		if source == "" {
-			source = "replay"
+		if s.err != nil {
+			return s.err
 		}
-		m := nats.NewMsg(s.target.Raw(source))
-		m.Data = it.data
-		for k, v := range it.header {
-			if k != proto.HeaderMsgID {
-				m.Header[k] = v
-			}
+		meta := it.meta
+		if meta.Source == "" {
+			meta.Source = "replay"
 		}
-		m.Header.Set(proto.HeaderReplay, s.id)
-		m.Header.Set(proto.HeaderMsgID, "replay:"+proto.Token(s.id)+":"+it.key)
+		meta.Replay = s.id
 		if s.cfg.Sent != nil {
 			s.cfg.Sent(s.sent, time.Now())
 		}
-		f, err := s.js.PublishMsgAsync(m)
-		if err != nil {
+		if err := s.pub.Publish(ctx, pipeline.RawMsg{Data: it.data, Meta: meta, ID: "replay:" + proto.Token(s.id) + ":" + it.key}, s.stored); err != nil {
 			return err
 		}
 		s.sent++
-		s.inflight = append(s.inflight, f)
-		if len(s.inflight) >= window {
-			if err := s.collect(ctx, true); err != nil {
-				return err
-			}
-		}
 	}
-	return nil
+	return s.err
 }
 
 // replaySource yields the stories of a replay in order, a chunk at a time.
@@ -409,11 +416,8 @@ func (h *historySource) Next(ctx context.Context, max int) ([]replayItem, error)
 				h.done = true
 				return items, nil
 			}
-			at := md.Timestamp
-			if v, err := strconv.ParseInt(m.Headers().Get(proto.HeaderReceived), 10, 64); err == nil {
-				at = time.Unix(0, v)
-			}
-			items = append(items, replayItem{data: m.Data(), header: m.Headers(), at: at, key: "seq" + strconv.FormatUint(md.Sequence.Stream, 10)})
+			meta := proto.ParseRawMeta(m.Headers(), m.Subject(), md.Sequence.Stream, md.Timestamp)
+			items = append(items, replayItem{data: m.Data(), meta: meta, at: meta.Received.Time(), key: "seq" + strconv.FormatUint(md.Sequence.Stream, 10)})
 			if md.Sequence.Stream >= h.last {
 				h.done = true
 				return items, nil
@@ -442,6 +446,7 @@ func archiveItems(paths []string, maxBytes int) ([]replayItem, error) {
 		maxBytes = ingest.DefaultMaxBytes
 	}
 	var files []string
+	var splitErr error
 	for _, p := range paths {
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -462,21 +467,20 @@ func archiveItems(paths []string, maxBytes int) ([]replayItem, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = ingest.Split(r, maxBytes, func(rec ingest.Record) error {
-			origin := name + ":" + strconv.Itoa(rec.Line)
+		err = fileingest.Records([]fileingest.Input{{Name: name, R: r}}, maxBytes, func(origin string, rec ingest.Record) error {
 			var at time.Time
 			if s, err := st.ParseAll(rec.Data, rec.Format); err == nil && len(s) > 0 {
 				at = s[0].VersionCreated.Time()
 			}
-			h := nats.Header{}
-			h.Set(proto.HeaderFormat, rec.Format)
-			h.Set(proto.HeaderOrigin, origin)
-			h.Set(proto.HeaderSource, "archive")
 			sum := sha256.Sum256(rec.Data)
-			items = append(items, replayItem{data: rec.Data, header: h, at: at, key: hex.EncodeToString(sum[:12]) + ":" + strconv.Itoa(len(items))})
+			items = append(items, replayItem{data: rec.Data, meta: proto.RawMeta{Format: rec.Format, Origin: origin, Source: "archive"},
+				at: at, key: hex.EncodeToString(sum[:12]) + ":" + strconv.Itoa(len(items))})
 			return nil
-		})
+		}, func(_ string, err error) { splitErr = err })
 		closeFn()
+		if err == nil {
+			err = splitErr
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

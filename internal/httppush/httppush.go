@@ -1,4 +1,8 @@
-package app
+// Package httppush is wirestream's HTTP push endpoint, POST /v1/stories
+// (`wirestream run --http`): stories in a request body are checked with the
+// ingest stage's parser and stored through the one raw-input path
+// (pipeline.RawPublisher); the answer comes after JetStream stored them.
+package httppush
 
 import (
 	"bytes"
@@ -13,17 +17,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 	"go.uber.org/zap"
 
+	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
 
-// HTTPConfig configures the HTTP push endpoint.
-type HTTPConfig struct {
+// Config configures the HTTP push endpoint.
+type Config struct {
 	Names proto.Names
 	// Token, when set, is the bearer token every request must carry.
 	Token string
@@ -35,21 +39,21 @@ type HTTPConfig struct {
 	Timeout time.Duration
 }
 
-// HTTPIngest serves POST /v1/stories: a ninjs JSON object (or array),
+// Handler serves POST /v1/stories: a ninjs JSON object (or array),
 // JSON lines, AP-style plain text, or NewsML-G2, chosen by Content-Type.
 // It answers 202 only after JetStream stored every story of the request,
 // 4xx with the reason for bad input (nothing of a bad request is stored:
 // the sender keeps it and can fix it), 401 without the configured bearer
 // token, 413 over the size limit, 503 when JetStream does not answer.
-type HTTPIngest struct {
-	cfg    HTTPConfig
+type Handler struct {
+	cfg    Config
 	js     jetstream.JetStream
 	parser *ingest.Stage
 	log    *zap.Logger
 }
 
-// NewHTTPIngest returns the handler.
-func NewHTTPIngest(js jetstream.JetStream, cfg HTTPConfig, log *zap.Logger) (*HTTPIngest, error) {
+// New returns the handler.
+func New(js jetstream.JetStream, cfg Config, log *zap.Logger) (*Handler, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 8 << 20
 	}
@@ -66,7 +70,7 @@ func NewHTTPIngest(js jetstream.JetStream, cfg HTTPConfig, log *zap.Logger) (*HT
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &HTTPIngest{cfg: cfg, js: js, parser: p, log: log}, nil
+	return &Handler{cfg: cfg, js: js, parser: p, log: log}, nil
 }
 
 type httpReply struct {
@@ -81,7 +85,7 @@ type httpReject struct {
 	Reason string `json:"reason"`
 }
 
-func (h *HTTPIngest) reply(w http.ResponseWriter, code int, r httpReply) {
+func (h *Handler) reply(w http.ResponseWriter, code int, r httpReply) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	b, _ := json.Marshal(r)
@@ -89,7 +93,7 @@ func (h *HTTPIngest) reply(w http.ResponseWriter, code int, r httpReply) {
 }
 
 // ServeHTTP implements http.Handler.
-func (h *HTTPIngest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/v1/stories" {
 		h.reply(w, http.StatusNotFound, httpReply{Error: "not found: POST /v1/stories"})
 		return
@@ -167,32 +171,32 @@ func (h *HTTPIngest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
-	now := strconv.FormatInt(time.Now().UnixNano(), 10)
-	futures := make([]jetstream.PubAckFuture, 0, len(recs))
-	for _, rec := range recs {
-		m := nats.NewMsg(h.cfg.Names.Raw(source))
-		m.Data = rec.Data
-		m.Header.Set(proto.HeaderSource, source)
-		m.Header.Set(proto.HeaderFormat, rec.Format)
-		m.Header.Set(proto.HeaderOrigin, "http:"+strconv.Itoa(rec.Line))
-		m.Header.Set(proto.HeaderReceived, now)
-		f, err := h.js.PublishMsgAsync(m)
-		if err != nil {
-			h.reply(w, http.StatusServiceUnavailable, httpReply{Error: "store: " + err.Error()})
-			return
-		}
-		futures = append(futures, f)
+	pub, err := pipeline.NewRawPublisher(h.js, pipeline.RawPublisherConfig{Names: h.cfg.Names, AckTimeout: h.cfg.Timeout})
+	if err != nil {
+		h.reply(w, http.StatusInternalServerError, httpReply{Error: err.Error()})
+		return
 	}
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			h.reply(w, http.StatusServiceUnavailable, httpReply{Error: "store: " + err.Error()})
-			return
-		case <-ctx.Done():
-			h.reply(w, http.StatusServiceUnavailable, httpReply{Error: "store: no acknowledgement from JetStream"})
-			return
+	received := proto.FromTime(time.Now())
+	var storeErr error
+	for _, rec := range recs {
+		m := pipeline.RawMsg{Data: rec.Data, Meta: proto.RawMeta{Source: source, Format: rec.Format, Origin: "http:" + strconv.Itoa(rec.Line), Received: received}}
+		err := pub.Publish(ctx, m, func(a pipeline.RawAck) {
+			if a.Err != nil && storeErr == nil {
+				storeErr = fmt.Errorf("line %d: %w", rec.Line, a.Err)
+			}
+		})
+		if err != nil {
+			storeErr = err
+			break
 		}
+	}
+	if storeErr == nil {
+		storeErr = pub.Flush(ctx)
+	}
+	if storeErr != nil {
+		h.log.Warn("http push: not stored", zap.String("source", source), zap.Error(storeErr))
+		h.reply(w, http.StatusServiceUnavailable, httpReply{Error: "store: " + storeErr.Error()})
+		return
 	}
 	h.reply(w, http.StatusAccepted, httpReply{Accepted: len(uris), URIs: uris})
 }

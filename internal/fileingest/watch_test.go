@@ -1,4 +1,4 @@
-package app_test
+package fileingest_test
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/fileingest"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
 	"github.com/wirestream/wirestream/proto"
@@ -29,7 +29,7 @@ func TestWatchDirectory(t *testing.T) {
 	var report bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- app.Watch(ctx, js, app.WatchConfig{Ingest: app.IngestConfig{Names: names, Source: "drop"}, Dir: dir, Poll: 50 * time.Millisecond}, &report, nil)
+		done <- fileingest.Watch(ctx, js, fileingest.WatchConfig{Ingest: fileingest.Config{Names: names, Source: "drop"}, Dir: dir, Poll: 50 * time.Millisecond}, &report, nil)
 	}()
 	must(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("date 2024-05-04 LIMA, Peru (AP) — Rain flooded roads."), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "b.jsonl"), []byte(`{"uri":"u1","body_text":"x"}`+"\n"+`{"uri":"u2"}`+"\n"), 0o644))
@@ -47,6 +47,13 @@ func TestWatchDirectory(t *testing.T) {
 	}
 	cancel()
 	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-package app_test
+package wiring_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
 	"github.com/wirestream/wirestream/proto"
@@ -18,6 +18,18 @@ import (
 
 // dedupeInstance is one dedupe stage as a separate process would have it:
 // its own connection, the shared KV bucket and signature log.
+// stage returns the named spec of the stage table.
+func stage(t testing.TB, name string) wiring.Spec {
+	t.Helper()
+	for _, s := range wiring.Stages() {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no stage %q", name)
+	return wiring.Spec{}
+}
+
 func dedupeInstance(t *testing.T, srv *server.Server) pipeline.Handler {
 	return dedupeInstanceB(t, srv)
 }
@@ -26,12 +38,12 @@ func dedupeInstanceB(t testing.TB, srv *server.Server) pipeline.Handler {
 	t.Helper()
 	_, js := pipelinetest.Connect(t, srv)
 	ctx := pipelinetest.Context(t, 20*time.Second)
-	h, err := app.Handler(ctx, js, proto.StageDedupe, app.Config{Names: proto.Live()}, nil)
+	h, err := stage(t, "dedupe").New(ctx, deps(js))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.(pipeline.Handler).Close(context.Background()) })
-	return h.(pipeline.Handler)
+	t.Cleanup(func() { h.Close(context.Background()) })
+	return h
 }
 
 // wireStory makes a story whose text differs wholly from other topics':

@@ -1,4 +1,4 @@
-package app_test
+package wiring_test
 
 import (
 	"context"
@@ -7,7 +7,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/wiring"
+	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
 	"github.com/wirestream/wirestream/proto"
 )
@@ -27,20 +28,13 @@ func conformanceStories() []*proto.Story {
 	return out
 }
 
-func stageFactory(name string) func(testing.TB, jetstream.JetStream) any {
-	return func(t testing.TB, js jetstream.JetStream) any {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		h, err := app.Handler(ctx, js, name, app.Config{Names: proto.Live()}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
+func deps(js jetstream.JetStream) wiring.Deps {
+	return wiring.Deps{Config: wiring.Config{Names: proto.Live(), Data: new(wiring.Data)}, JS: js}
 }
 
-// Every stage of the pipeline passes the runtime conformance suite.
-func TestConformanceIngest(t *testing.T) {
+// Every stage of the table passes the runtime conformance suite: the raw
+// stage on raw input, the story stages on stories.
+func TestConformance(t *testing.T) {
 	var raw [][]byte
 	for _, s := range conformanceStories() {
 		b, err := proto.MarshalJSON(s)
@@ -50,17 +44,35 @@ func TestConformanceIngest(t *testing.T) {
 		raw = append(raw, b)
 	}
 	raw = append(raw, []byte("date 2024-04-03 ANKARA, Turkey (AP) — Parliament approved a budget on Wednesday."))
-	pipelinetest.RunConformance(t, pipelinetest.ConformanceCase{New: stageFactory(proto.StageIngest), Raw: raw})
+	for _, spec := range wiring.Stages() {
+		t.Run(spec.Name, func(t *testing.T) {
+			c := pipelinetest.ConformanceCase{}
+			if spec.NewRaw != nil {
+				c.Raw = raw
+				c.NewRaw = func(t testing.TB, js jetstream.JetStream) pipeline.RawHandler {
+					h, err := spec.NewRaw(ctxFor(t), deps(js))
+					if err != nil {
+						t.Fatal(err)
+					}
+					return h
+				}
+			} else {
+				c.Stories = conformanceStories()
+				c.New = func(t testing.TB, js jetstream.JetStream) pipeline.Handler {
+					h, err := spec.New(ctxFor(t), deps(js))
+					if err != nil {
+						t.Fatal(err)
+					}
+					return h
+				}
+			}
+			pipelinetest.RunConformance(t, c)
+		})
+	}
 }
 
-func TestConformanceDedupe(t *testing.T) {
-	pipelinetest.RunConformance(t, pipelinetest.ConformanceCase{New: stageFactory(proto.StageDedupe), Stories: conformanceStories()})
-}
-
-func TestConformanceTag(t *testing.T) {
-	pipelinetest.RunConformance(t, pipelinetest.ConformanceCase{New: stageFactory(proto.StageTag), Stories: conformanceStories()})
-}
-
-func TestConformancePublish(t *testing.T) {
-	pipelinetest.RunConformance(t, pipelinetest.ConformanceCase{New: stageFactory(proto.StagePublish), Stories: conformanceStories()})
+func ctxFor(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }

@@ -1,4 +1,4 @@
-package app_test
+package httppush_test
 
 import (
 	"net/http"
@@ -11,7 +11,9 @@ import (
 
 	"github.com/segmentio/encoding/json"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/httppush"
+	"github.com/wirestream/wirestream/internal/wiring/wiringtest"
+	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
 )
 
@@ -19,8 +21,8 @@ import (
 // format are stored (202 only after JetStream acknowledged) and come out
 // of the pipeline; bad requests get a 4xx with the reason and store nothing.
 func TestHTTPPush(t *testing.T) {
-	l := startPipeline(t)
-	h, err := app.NewHTTPIngest(l.js, app.HTTPConfig{Names: l.names, Token: "s3cret", MaxBody: 64 << 10}, nil)
+	l := wiringtest.Start(t, pipeline.StreamsConfig{}, nil)
+	h, err := httppush.New(l.JS, httppush.Config{Names: l.Names, Token: "s3cret", MaxBody: 64 << 10}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +46,7 @@ func TestHTTPPush(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
-	raw := func() uint64 { return pipelinetest.StreamMsgs(t, l.js, l.names.RawStream(), "") }
+	raw := func() uint64 { return pipelinetest.StreamMsgs(t, l.JS, l.Names.RawStream(), "") }
 
 	good := `{"uri":"urn:push:1","headline":"Port strike ends","body_text":"ROTTERDAM, Netherlands (AP) — Dock workers ended a week-long strike on Friday."}` + "\n" +
 		`{"uri":"urn:push:2","headline":"Snow in Oslo","body_text":"OSLO, Norway (AP) — Heavy snow closed schools in the Norwegian capital on Friday."}`
@@ -100,6 +102,6 @@ func TestHTTPPush(t *testing.T) {
 		t.Errorf("GET: %d", resp.StatusCode)
 	}
 	pipelinetest.Eventually(t, 60*time.Second, func() bool {
-		return pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), l.names.OutAll()) >= want
+		return pipelinetest.StreamMsgs(t, l.JS, l.Names.OutStream(), l.Names.OutAll()) >= want
 	}, "pushed stories not all published: want %d", want)
 }

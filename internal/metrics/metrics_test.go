@@ -1,4 +1,4 @@
-package app_test
+package metrics_test
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/metrics"
+	"github.com/wirestream/wirestream/internal/wiring"
+	"github.com/wirestream/wirestream/internal/wiring/wiringtest"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
 	"github.com/wirestream/wirestream/proto"
@@ -35,7 +37,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	obs := app.NewObservability()
+	m := metrics.New()
 	var mu sync.Mutex
 	var stages []*pipeline.Stage
 	ready := func() error {
@@ -54,7 +56,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		return nil
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	addr, err := app.ServeObservability(runCtx, "127.0.0.1:0", obs, ready)
+	addr, err := metrics.Serve(runCtx, "127.0.0.1:0", m, ready)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +64,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	if code, _ := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz before the stages run: %d, want 503", code)
 	}
-	sts, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, Obs: obs, Stage: func(sc *pipeline.StageConfig) {
+	sts, errc := wiring.RunStages(runCtx, js, wiring.Names(), wiring.Config{Names: names, Metrics: m.Runtime, Registry: m.Registry, Tune: func(sc *pipeline.StageConfig) {
 		sc.Backoff = []time.Duration{10 * time.Millisecond}
 	}}, nil)
 	mu.Lock()
@@ -74,7 +76,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
 
-	ingestPhases(t, js, names, "m")
+	wiringtest.IngestPhases(t, js, names, "m")
 	want := []string{
 		`wirestream_processed_total{stage="ingest"} 6`,
 		`wirestream_dead_lettered_total{stage="ingest"} 3`,

@@ -1,4 +1,4 @@
-package app_test
+package wiring_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // bucket and signature log on an embedded server, file storage), distinct
 // stories, one at a time: the stage's latency per story.
 //
-//	go test ./internal/app -run XXX -bench DedupeJetStream -benchtime 2000x
+//	go test ./internal/wiring -run XXX -bench DedupeJetStream -benchtime 2000x
 func BenchmarkDedupeJetStream(b *testing.B) {
 	srv := pipelinetest.StartServer(b)
 	h := dedupeInstanceB(b, srv)

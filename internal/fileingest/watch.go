@@ -1,4 +1,4 @@
-package app
+package fileingest
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // WatchConfig configures a directory watcher for wires that deliver by
 // file drop.
 type WatchConfig struct {
-	Ingest IngestConfig
+	Ingest Config
 	// Dir is watched for new files (not subdirectories, not dot files).
 	Dir string
 	// Done is where processed files are moved (default Dir/processed);
@@ -96,7 +96,7 @@ func watchFile(ctx context.Context, js jetstream.JetStream, cfg WatchConfig, pat
 	if err != nil {
 		return err
 	}
-	res, err := IngestFiles(ctx, js, cfg.Ingest, inputs, report)
+	res, err := Files(ctx, js, cfg.Ingest, inputs, report)
 	closeInputs()
 	if err != nil {
 		// Not stored: leave the file where it is, to be tried again.

@@ -1,4 +1,4 @@
-package app_test
+package wiring_test
 
 import (
 	"bytes"
@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wirestream/wirestream/internal/app"
+	"github.com/wirestream/wirestream/internal/fileingest"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
 	"github.com/wirestream/wirestream/proto"
@@ -27,7 +28,7 @@ func TestDeadLettersEveryKindOfBadInput(t *testing.T) {
 	}
 	const maxBytes = 2048
 	runCtx, cancel := context.WithCancel(context.Background())
-	_, errc := app.RunStages(runCtx, js, proto.Stages, app.Config{Names: names, MaxBytes: maxBytes}, nil)
+	_, errc := wiring.RunStages(runCtx, js, wiring.Names(), wiring.Config{Names: names, MaxBytes: maxBytes}, nil)
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { cancel(); <-errc }) })
 
@@ -41,8 +42,8 @@ func TestDeadLettersEveryKindOfBadInput(t *testing.T) {
 		`{"uri":"urn:good:after","headline":"Rain in Lima","body_text":"LIMA, Peru (AP) — Heavy rain flooded roads in the north of Peru on Monday."}`,
 	}, "\n")
 	var report bytes.Buffer
-	res, err := app.IngestFiles(ctx, js, app.IngestConfig{Names: names, Source: "bad", MaxBytes: maxBytes},
-		[]app.Input{{Name: "bad.jsonl", R: strings.NewReader(feed)}}, &report)
+	res, err := fileingest.Files(ctx, js, fileingest.Config{Names: names, Source: "bad", MaxBytes: maxBytes},
+		[]fileingest.Input{{Name: "bad.jsonl", R: strings.NewReader(feed)}}, &report)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package app_test
+package replay_test
 
 import (
 	"compress/gzip"
@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wirestream/wirestream/internal/app"
 	"github.com/wirestream/wirestream/internal/corpus"
+	"github.com/wirestream/wirestream/internal/fileingest"
+	"github.com/wirestream/wirestream/internal/replay"
+	"github.com/wirestream/wirestream/internal/wiring/wiringtest"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
 	"github.com/wirestream/wirestream/proto"
@@ -22,14 +24,14 @@ import (
 // Replaying the history into a namespace re-runs every story through the
 // stages there, and live subjects see nothing of it.
 func TestReplayIntoNamespaceLeavesLiveUntouched(t *testing.T) {
-	l := startPipeline(t)
-	ingestPhases(t, l.js, l.names, "live")
-	liveOut := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), "")
-	liveAudit := pipelinetest.StreamMsgs(t, l.js, l.names.AuditStream(), "")
-	liveRaw := pipelinetest.StreamMsgs(t, l.js, l.names.RawStream(), "")
+	l := wiringtest.Start(t, pipeline.StreamsConfig{}, nil)
+	wiringtest.IngestPhases(t, l.JS, l.Names, "live")
+	liveOut := pipelinetest.StreamMsgs(t, l.JS, l.Names.OutStream(), "")
+	liveAudit := pipelinetest.StreamMsgs(t, l.JS, l.Names.AuditStream(), "")
+	liveRaw := pipelinetest.StreamMsgs(t, l.JS, l.Names.RawStream(), "")
 
 	ctx := pipelinetest.Context(t, 120*time.Second)
-	res, err := app.Replay(ctx, l.js, app.ReplayConfig{Live: l.names, Into: "rerun"}, nil)
+	res, err := replay.Run(ctx, l.JS, replay.Config{Live: l.Names, Into: "rerun"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func TestReplayIntoNamespaceLeavesLiveUntouched(t *testing.T) {
 		t.Errorf("replay result %+v; want all %d raw stories, 6 published or audited, 3 dead letters", res, liveRaw)
 	}
 	var newest bool
-	err = pipeline.Subscribe(ctx, l.js, pipeline.SubscribeConfig{Names: ns, Subject: ns.Region("UZ"), FromStart: true}, func(d pipeline.Delivery) error {
+	err = pipeline.Subscribe(ctx, l.JS, pipeline.SubscribeConfig{Names: ns, Subject: ns.Region("UZ"), FromStart: true}, func(d pipeline.Delivery) error {
 		if d.Story.URI == "urn:test:e2e:tashkent-water" && d.Story.Version == "2" {
 			newest = true
 			return pipeline.ErrStop
@@ -52,8 +54,8 @@ func TestReplayIntoNamespaceLeavesLiveUntouched(t *testing.T) {
 		t.Errorf("namespace UZ node lacks version 2 of the Tashkent story (%v)", err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if o, a, r := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), ""), pipelinetest.StreamMsgs(t, l.js, l.names.AuditStream(), ""),
-		pipelinetest.StreamMsgs(t, l.js, l.names.RawStream(), ""); o != liveOut || a != liveAudit || r != liveRaw {
+	if o, a, r := pipelinetest.StreamMsgs(t, l.JS, l.Names.OutStream(), ""), pipelinetest.StreamMsgs(t, l.JS, l.Names.AuditStream(), ""),
+		pipelinetest.StreamMsgs(t, l.JS, l.Names.RawStream(), ""); o != liveOut || a != liveAudit || r != liveRaw {
 		t.Errorf("live streams changed: out %d→%d audit %d→%d raw %d→%d", liveOut, o, liveAudit, a, liveRaw, r)
 	}
 }
@@ -61,20 +63,20 @@ func TestReplayIntoNamespaceLeavesLiveUntouched(t *testing.T) {
 // Replaying into the live pipeline: dedupe recognises what subscribers
 // already had, so nothing is published twice.
 func TestReplayIntoLiveIsDeduplicated(t *testing.T) {
-	l := startPipeline(t)
-	ingestPhases(t, l.js, l.names, "live")
-	before := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), l.names.OutAll())
+	l := wiringtest.Start(t, pipeline.StreamsConfig{}, nil)
+	wiringtest.IngestPhases(t, l.JS, l.Names, "live")
+	before := pipelinetest.StreamMsgs(t, l.JS, l.Names.OutStream(), l.Names.OutAll())
 	ctx := pipelinetest.Context(t, 120*time.Second)
-	res, err := app.Replay(ctx, l.js, app.ReplayConfig{Live: l.names}, nil)
+	res, err := replay.Run(ctx, l.JS, replay.Config{Live: l.Names}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// 6 accepted stories replayed; all already seen: audited as duplicates.
 	pipelinetest.Eventually(t, 60*time.Second, func() bool {
-		return pipelinetest.StreamMsgs(t, l.js, l.names.AuditStream(), "") >= 1+6
+		return pipelinetest.StreamMsgs(t, l.JS, l.Names.AuditStream(), "") >= 1+6
 	}, "replayed stories not audited")
 	time.Sleep(300 * time.Millisecond)
-	if after := pipelinetest.StreamMsgs(t, l.js, l.names.OutStream(), l.names.OutAll()); after != before {
+	if after := pipelinetest.StreamMsgs(t, l.JS, l.Names.OutStream(), l.Names.OutAll()); after != before {
 		t.Errorf("live output grew from %d to %d after replaying %d stories", before, after, res.Replayed)
 	}
 }
@@ -96,7 +98,7 @@ func TestReplayOriginalPacing(t *testing.T) {
 	var mu sync.Mutex
 	sent := map[int]time.Time{}
 	ctx := pipelinetest.Context(t, 60*time.Second)
-	_, err := app.Replay(ctx, js, app.ReplayConfig{Live: proto.Live(), Into: "paced", Files: []string{dir}, Speed: speed,
+	_, err := replay.Run(ctx, js, replay.Config{Live: proto.Live(), Into: "paced", Files: []string{dir}, Speed: speed,
 		Sent: func(i int, at time.Time) { mu.Lock(); sent[i] = at; mu.Unlock() }}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -123,12 +125,12 @@ func TestReplayResume(t *testing.T) {
 	writeJSONL(t, filepath.Join(dir, "a.jsonl"), corpus.Generate(corpus.Config{Stories: n, Size: 1500, Seed: 9}))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := app.ReplayConfig{Live: proto.Live(), Into: "resume", Files: []string{dir}, Progress: func(done, total int) {
+	cfg := replay.Config{Live: proto.Live(), Into: "resume", Files: []string{dir}, Progress: func(done, total int) {
 		if done >= n/3 {
 			cancel()
 		}
 	}}
-	res, err := app.Replay(ctx, js, cfg, nil)
+	res, err := replay.Run(ctx, js, cfg, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted replay: %v (%+v)", err, res)
 	}
@@ -137,7 +139,7 @@ func TestReplayResume(t *testing.T) {
 	}
 	cfg.Progress = nil
 	cfg.Resume = true
-	res2, err := app.Replay(pipelinetest.Context(t, 120*time.Second), js, cfg, nil)
+	res2, err := replay.Run(pipelinetest.Context(t, 120*time.Second), js, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func TestReplayArchiveFormats(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(dir, "item.xml"), newsml, 0o644))
 	}
 	ctx := pipelinetest.Context(t, 60*time.Second)
-	res, err := app.Replay(ctx, js, app.ReplayConfig{Live: proto.Live(), Into: "archive", Files: []string{dir}}, nil)
+	res, err := replay.Run(ctx, js, replay.Config{Live: proto.Live(), Into: "archive", Files: []string{dir}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,23 +211,23 @@ func TestReplayHistoryResume(t *testing.T) {
 	data, err := corpus.JSONLines(corpus.Generate(corpus.Config{Stories: n, Size: 800, Seed: 13}))
 	must(t, err)
 	var report strings.Builder
-	if res, err := app.IngestFiles(ctx0, js, app.IngestConfig{Names: live, Source: "hist"}, []app.Input{{Name: "h", R: strings.NewReader(string(data))}}, &report); err != nil || res.Accepted != n {
+	if res, err := fileingest.Files(ctx0, js, fileingest.Config{Names: live, Source: "hist"}, []fileingest.Input{{Name: "h", R: strings.NewReader(string(data))}}, &report); err != nil || res.Accepted != n {
 		t.Fatalf("ingest: %+v %v %s", res, err, report.String())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := app.ReplayConfig{Live: live, Into: "hist", Since: time.Now().Add(-time.Hour), Progress: func(done, total int) {
+	cfg := replay.Config{Live: live, Into: "hist", Since: time.Now().Add(-time.Hour), Progress: func(done, total int) {
 		if done >= n/2 {
 			cancel()
 		}
 	}}
-	res, err := app.Replay(ctx, js, cfg, nil)
+	res, err := replay.Run(ctx, js, cfg, nil)
 	if !errors.Is(err, context.Canceled) || res.Replayed >= n {
 		t.Fatalf("interrupted replay: %v (%+v)", err, res)
 	}
 	cfg.Progress = nil
 	cfg.Resume = true
-	res2, err := app.Replay(pipelinetest.Context(t, 180*time.Second), js, cfg, nil)
+	res2, err := replay.Run(pipelinetest.Context(t, 180*time.Second), js, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,154 @@
+// Package fileingest publishes story files to the raw history: `wirestream
+// ingest FILE...` (or stdin) and `ingest --watch DIR`, the directory watcher
+// for wires that deliver by file drop. Each file is split into raw stories
+// (stages/ingest.Split), each checked with the ingest stage's own parser so
+// the caller learns at once which are invalid, and stored through the one
+// raw-input path (pipeline.RawPublisher).
+package fileingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/ingest"
+)
+
+// Result counts what an ingest run did.
+type Result struct {
+	Accepted int // stored and valid
+	Rejected int // invalid (stored anyway, so the ingest stage dead-letters it), or not storable
+	Failed   int // could not be stored
+}
+
+// Input is one file to ingest; Name "-" is standard input.
+type Input struct {
+	Name string
+	R    io.Reader
+}
+
+// Config configures Files.
+type Config struct {
+	Names      proto.Names
+	Source     string // feed name, the last token of the raw subject
+	MaxBytes   int    // the ingest stage's limit, to report rejections early
+	MaxPublish int    // the server's max payload; larger records cannot be stored
+	Timeout    time.Duration
+}
+
+// Files splits each input into raw stories and publishes them to the raw
+// history, waiting for JetStream to acknowledge every one. Invalid stories
+// are reported to report as "file:line: rejected: reason" and still stored,
+// so that the ingest stage dead-letters them and nothing is lost. A record
+// over the server's payload limit cannot be stored and is only reported.
+func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Input, report io.Writer) (Result, error) {
+	var res Result
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = ingest.DefaultMaxBytes
+	}
+	if cfg.MaxPublish == 0 {
+		cfg.MaxPublish = 1 << 20
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	parser, err := ingest.New(ingest.Config{MaxBytes: cfg.MaxBytes})
+	if err != nil {
+		return res, err
+	}
+	pub, err := pipeline.NewRawPublisher(js, pipeline.RawPublisherConfig{Names: cfg.Names, Window: 1024, AckTimeout: cfg.Timeout})
+	if err != nil {
+		return res, err
+	}
+	received := proto.FromTime(time.Now())
+	err = Records(inputs, cfg.MaxPublish, func(origin string, rec ingest.Record) error {
+		valid := 0
+		if stories, perr := parser.ParseAll(rec.Data, rec.Format); perr != nil {
+			res.Rejected++
+			fmt.Fprintf(report, "%s: rejected: %v\n", origin, perr)
+		} else {
+			valid = len(stories)
+		}
+		if len(rec.Data) > cfg.MaxPublish-4096 { // room for headers
+			if valid > 0 {
+				res.Rejected++
+				fmt.Fprintf(report, "%s: rejected: %d bytes is over the server's payload limit\n", origin, len(rec.Data))
+			}
+			return nil
+		}
+		m := pipeline.RawMsg{Data: rec.Data, Meta: proto.RawMeta{Source: cfg.Source, Format: rec.Format, Origin: origin, Received: received}}
+		return pub.Publish(ctx, m, func(a pipeline.RawAck) {
+			if a.Err != nil {
+				res.Failed++
+				fmt.Fprintf(report, "%s: not stored: %v\n", a.Meta.Origin, a.Err)
+				return
+			}
+			res.Accepted += valid
+		})
+	}, func(name string, err error) {
+		res.Rejected++
+		fmt.Fprintf(report, "%s: rejected: %v\n", name, err)
+	})
+	if err != nil {
+		_ = pub.Flush(ctx)
+		return res, err
+	}
+	return res, pub.Flush(ctx)
+}
+
+// OpenInputs opens the named files ("-" or none: standard input).
+func OpenInputs(names []string, stdin io.Reader) ([]Input, func(), error) {
+	if len(names) == 0 {
+		return []Input{{Name: "-", R: stdin}}, func() {}, nil
+	}
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	var inputs []Input
+	for _, n := range names {
+		if n == "-" {
+			inputs = append(inputs, Input{Name: "-", R: stdin})
+			continue
+		}
+		f, err := os.Open(n)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		files = append(files, f)
+		inputs = append(inputs, Input{Name: n, R: f})
+	}
+	return inputs, closeAll, nil
+}
+
+// Records splits each input into raw stories (stages/ingest.Split, records
+// of at most max bytes) and calls fn with each and its origin,
+// "name:line". An input that cannot be split (ingest.ErrSplit) is given to
+// bad and the next input is read; any other error (from fn, or reading)
+// ends the walk.
+func Records(inputs []Input, max int, fn func(origin string, rec ingest.Record) error, bad func(name string, err error)) error {
+	for _, in := range inputs {
+		err := ingest.Split(in.R, max, func(rec ingest.Record) error {
+			return fn(in.Name+":"+strconv.Itoa(rec.Line), rec)
+		})
+		if errors.Is(err, ingest.ErrSplit) {
+			bad(in.Name, err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wirestream/wirestream/proto"
+)
+
+// ErrNoAck is returned when JetStream does not acknowledge a raw publish
+// within RawPublisherConfig.AckTimeout.
+var ErrNoAck = errors.New("pipeline: no acknowledgement from JetStream")
+
+// RawPublisherConfig configures a RawPublisher.
+type RawPublisherConfig struct {
+	// Names is the namespace whose raw history receives the input.
+	Names proto.Names
+	// Window bounds the publishes waiting for their acknowledgement: Publish
+	// blocks while Window are pending. Default 256.
+	Window int
+	// AckTimeout is how long the oldest pending publish may wait for its
+	// acknowledgement before Publish or Flush give up with ErrNoAck.
+	// Default 30 s.
+	AckTimeout time.Duration
+}
+
+func (c *RawPublisherConfig) setDefaults() {
+	if c.Window == 0 {
+		c.Window = 256
+	}
+	if c.AckTimeout == 0 {
+		c.AckTimeout = 30 * time.Second
+	}
+}
+
+// Validate reports a configuration error naming the field.
+func (c RawPublisherConfig) Validate() error {
+	switch {
+	case c.Names.Prefix == "" || c.Names.StreamPrefix == "":
+		return fmt.Errorf("%w: RawPublisherConfig.Names is the zero value (use proto.Live())", ErrConfig)
+	case c.Window < 1:
+		return fmt.Errorf("%w: RawPublisherConfig.Window %d must be at least 1", ErrConfig, c.Window)
+	case c.AckTimeout < time.Millisecond:
+		return fmt.Errorf("%w: RawPublisherConfig.AckTimeout %s is too short", ErrConfig, c.AckTimeout)
+	}
+	return nil
+}
+
+// RawMsg is one raw input to store in the history.
+type RawMsg struct {
+	// Data is the input as received.
+	Data []byte
+	// Meta becomes the message's headers (proto.RawMeta.Header); its Source
+	// picks the subject, Names.Raw(Source). Meta.Seq is ignored.
+	Meta proto.RawMeta
+	// ID is the Nats-Msg-Id. Empty: RawID(Meta.Source, Meta.Origin, Data),
+	// so that the same bytes from the same place within the stream's
+	// duplicate window are stored once.
+	ID string
+}
+
+// RawAck is the outcome of one raw publish.
+type RawAck struct {
+	Meta      proto.RawMeta
+	ID        string
+	Seq       uint64 // sequence in the raw history; 0 on error
+	Duplicate bool   // JetStream already held a message with this ID
+	Err       error  // the server refused it (too large, no stream...), or it could not be sent
+}
+
+// RawPublisher is the one way raw input enters the pipeline: every path that
+// stores raw input (files, the directory watcher, HTTP push, replay, feed
+// pollers, the benchmark) publishes through it. It sets the raw headers from
+// proto.RawMeta and a Nats-Msg-Id on every message, keeps at most Window
+// publishes waiting for their acknowledgement, and reports each outcome in
+// publish order.
+//
+// A RawPublisher is used from one goroutine: outcomes are delivered from
+// within its own Publish, Poll and Flush calls.
+type RawPublisher struct {
+	cfg     RawPublisherConfig
+	js      jetstream.JetStream
+	pending []pendingRaw
+}
+
+type pendingRaw struct {
+	f    jetstream.PubAckFuture // nil when the publish failed at once
+	err  error
+	meta proto.RawMeta
+	id   string
+	done func(RawAck)
+}
+
+// NewRawPublisher returns a publisher into cfg.Names' raw history.
+func NewRawPublisher(js jetstream.JetStream, cfg RawPublisherConfig) (*RawPublisher, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if js == nil {
+		return nil, fmt.Errorf("%w: NewRawPublisher without a JetStream context", ErrConfig)
+	}
+	return &RawPublisher{cfg: cfg, js: js, pending: make([]pendingRaw, 0, cfg.Window)}, nil
+}
+
+// RawID is the default Nats-Msg-Id of raw input: a hash of where it came
+// from and its bytes. Re-running the same ingest within the duplicate window
+// is then harmless, while a genuine resend (new bytes, or the same bytes
+// from another place) is stored and left to the dedupe stage.
+func RawID(source, origin string, data []byte) string {
+	h := sha256.New()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	h.Write([]byte(origin))
+	h.Write([]byte{0})
+	h.Write(data)
+	var sum [sha256.Size]byte
+	return "raw:" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// Publish sends m and returns once it is on its way; done (may be nil)
+// receives its outcome later, in publish order. It blocks while Window
+// publishes are pending. An error means the publisher cannot go on: ctx
+// ended, or the oldest publish got no acknowledgement within AckTimeout;
+// outcomes not yet delivered are then lost to the caller, who must treat
+// those inputs as not stored.
+func (p *RawPublisher) Publish(ctx context.Context, m RawMsg, done func(RawAck)) error {
+	for len(p.pending) >= p.cfg.Window {
+		if err := p.deliver(ctx, true); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	id := m.ID
+	if id == "" {
+		id = RawID(m.Meta.Source, m.Meta.Origin, m.Data)
+	}
+	msg := &nats.Msg{Subject: p.cfg.Names.Raw(m.Meta.Source), Data: m.Data, Header: nats.Header(m.Meta.Header())}
+	msg.Header.Set(proto.HeaderMsgID, id)
+	f, err := p.js.PublishMsgAsync(msg)
+	p.pending = append(p.pending, pendingRaw{f: f, err: err, meta: m.Meta, id: id, done: done})
+	p.Poll()
+	return nil
+}
+
+// Poll delivers the outcomes already known, without waiting.
+func (p *RawPublisher) Poll() {
+	_ = p.deliver(context.Background(), false)
+}
+
+// Flush waits until every pending publish has its outcome delivered. It
+// returns an error under the same conditions as Publish.
+func (p *RawPublisher) Flush(ctx context.Context) error {
+	for len(p.pending) > 0 {
+		if err := p.deliver(ctx, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Pending is the number of publishes whose outcome is not yet delivered.
+func (p *RawPublisher) Pending() int { return len(p.pending) }
+
+// deliver hands out the outcomes at the head of the queue: those already
+// known, and with wait at least one (waiting for it).
+func (p *RawPublisher) deliver(ctx context.Context, wait bool) error {
+	n := 0
+	defer func() {
+		if n > 0 {
+			p.pending = append(p.pending[:0], p.pending[n:]...)
+		}
+	}()
+	var timer *time.Timer
+	for n < len(p.pending) {
+		pr := &p.pending[n]
+		ack := RawAck{Meta: pr.meta, ID: pr.id, Err: pr.err}
+		if pr.f != nil {
+			if wait && n == 0 {
+				if timer == nil {
+					timer = time.NewTimer(p.cfg.AckTimeout)
+					defer timer.Stop()
+				}
+				select {
+				case a := <-pr.f.Ok():
+					ack.Seq, ack.Duplicate = a.Sequence, a.Duplicate
+				case err := <-pr.f.Err():
+					ack.Err = err
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-timer.C:
+					return fmt.Errorf("%w after %s (%s)", ErrNoAck, p.cfg.AckTimeout, describeRaw(pr.meta))
+				}
+			} else {
+				select {
+				case a := <-pr.f.Ok():
+					ack.Seq, ack.Duplicate = a.Sequence, a.Duplicate
+				case err := <-pr.f.Err():
+					ack.Err = err
+				default:
+					return nil
+				}
+			}
+		}
+		n++
+		if pr.done != nil {
+			pr.done(ack)
+		}
+	}
+	return nil
+}
+
+func describeRaw(m proto.RawMeta) string {
+	if m.Origin != "" {
+		return m.Origin
+	}
+	return "raw input from " + m.Source
+}
