@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/wirestream/wirestream/internal/enrich"
 	"github.com/wirestream/wirestream/internal/fileingest"
 	"github.com/wirestream/wirestream/internal/wiring"
