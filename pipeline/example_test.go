@@ -66,6 +66,7 @@ func ExampleHandler() {
 		return
 	}
 	runCtx, stopStage := context.WithCancel(ctx)
+	defer stopStage()
 	done := make(chan error, 1)
 	go func() { done <- st.Run(runCtx) }()
 

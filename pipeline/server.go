@@ -1,9 +1,13 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -45,6 +49,11 @@ func (c *ServerConfig) setDefaults() {
 // StartServer runs an in-process nats-server with JetStream on file storage
 // and waits until it accepts clients. Stop it with Shutdown and
 // WaitForShutdown.
+//
+// It holds a lock on StoreDir while the server runs: a second process on
+// the same directory gets ErrDirInUse naming the holder's pid, at once (two
+// servers on one store corrupt it). A port already in use is reported as
+// such, at once.
 func StartServer(cfg ServerConfig, log *zap.Logger) (*server.Server, error) {
 	cfg.setDefaults()
 	if cfg.StoreDir == "" {
@@ -58,6 +67,21 @@ func StartServer(cfg ServerConfig, log *zap.Logger) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: ServerConfig.Listen port %q: %v", ErrConfig, portStr, err)
 	}
+	if port > 0 {
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			if IsAddrInUse(err) {
+				return nil, fmt.Errorf("listen %s: address already in use (another wirestream run or nats-server?)", cfg.Listen)
+			}
+			return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
+		}
+		ln.Close()
+	}
+	var running atomic.Pointer[server.Server]
+	unlock, err := lockDir(cfg.StoreDir, func() bool { s := running.Load(); return s != nil && s.Running() })
+	if err != nil {
+		return nil, err
+	}
 	opts := &server.Options{
 		ServerName: cfg.Name,
 		Host:       host,
@@ -69,17 +93,27 @@ func StartServer(cfg ServerConfig, log *zap.Logger) (*server.Server, error) {
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("start nats-server: %w", err)
 	}
 	if log != nil {
 		s.SetLoggerV2(&serverLogger{log.Named("nats-server").Sugar()}, false, false, false)
 	}
+	running.Store(s)
 	s.Start()
+	go func() { s.WaitForShutdown(); unlock() }()
 	if !s.ReadyForConnections(cfg.ReadyTimeout) {
 		s.Shutdown()
 		return nil, fmt.Errorf("nats-server on %s not ready after %s", cfg.Listen, cfg.ReadyTimeout)
 	}
 	return s, nil
+}
+
+// IsAddrInUse reports whether a listen failed because another process has
+// the address.
+func IsAddrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use") ||
+		strings.Contains(err.Error(), "Only one usage of each socket address") // Windows
 }
 
 // serverLogger forwards nats-server logs to zap.

@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"syscall"
 	"time"
+
+	"github.com/wirestream/wirestream/pipeline"
 )
 
 // Timeouts of every server: a client that sends its request slowly, or
@@ -26,8 +27,8 @@ const (
 func Serve(ctx context.Context, addr string, h http.Handler) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("%s is in use by another process", addr)
+		if pipeline.IsAddrInUse(err) {
+			return nil, fmt.Errorf("listen %s: address already in use (by another process?)", addr)
 		}
 		return nil, err
 	}
