@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"syscall"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
