@@ -21,6 +21,7 @@ type Metrics struct {
 	latency      *prometheus.HistogramVec
 	pending      *prometheus.GaugeVec
 	ackPending   *prometheus.GaugeVec
+	lastPublish  *prometheus.GaugeVec
 }
 
 // NewMetrics creates the runtime metrics and registers them with reg.
@@ -45,9 +46,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"stage"}),
 		pending:    gauge("consumer_pending", "Messages in the stage's input not yet delivered (consumer lag)."),
 		ackPending: gauge("consumer_ack_pending", "Messages delivered to the stage and not yet acknowledged."),
+		lastPublish: gauge("last_published_timestamp_seconds",
+			"When the stage last had an output stored (Unix seconds): alert when time() minus this grows while input waits."),
 	}
 	reg.MustRegister(m.processed, m.dropped, m.published, m.duplicates, m.errors, m.deadLettered, m.redelivered,
-		m.latency, m.pending, m.ackPending)
+		m.latency, m.pending, m.ackPending, m.lastPublish)
 	return m
 }
 
@@ -56,7 +59,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 type stageMetrics struct {
 	processed, dropped, published, duplicates, errors, deadLettered, redelivered prometheus.Counter
 	latency                                                                      prometheus.Observer
-	pending, ackPending                                                          prometheus.Gauge
+	pending, ackPending, lastPublish                                             prometheus.Gauge
 }
 
 func (m *Metrics) forStage(stage string) *stageMetrics {
@@ -69,6 +72,7 @@ func (m *Metrics) forStage(stage string) *stageMetrics {
 		errors: m.errors.WithLabelValues(stage), deadLettered: m.deadLettered.WithLabelValues(stage),
 		redelivered: m.redelivered.WithLabelValues(stage), latency: m.latency.WithLabelValues(stage),
 		pending: m.pending.WithLabelValues(stage), ackPending: m.ackPending.WithLabelValues(stage),
+		lastPublish: m.lastPublish.WithLabelValues(stage),
 	}
 }
 

@@ -34,6 +34,7 @@ func (s *Stats) incPublished() {
 	s.published.Add(1)
 	if s.m != nil {
 		s.m.published.Inc()
+		s.m.lastPublish.SetToCurrentTime()
 	}
 }
 

@@ -47,6 +47,7 @@ func commands() []command {
 		{"subjects", "print the NATS subject of a region or topic", cmdSubjects},
 		{"replay", "re-run stories from the history or from archives through the current stages", cmdReplay},
 		{"bench", "measure relay ceiling, pipeline, latency and enrich throughput on an embedded server", cmdBench},
+		{"version", "print the version, commit and the Go and NATS versions built in", cmdVersion},
 	}
 }
 

@@ -229,3 +229,14 @@ func TestRunExitsZeroOnSIGTERM(t *testing.T) {
 		t.Errorf("no clean stop logged:\n%s", stderr.String())
 	}
 }
+
+// wirestream version names the build and the NATS versions built in.
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(context.Background(), "", "version")
+	if code != 0 || !strings.HasPrefix(out, "wirestream ") || !strings.Contains(out, "nats-server 2.") || !strings.Contains(out, "go1.") {
+		t.Fatalf("version: exit %d, %q", code, out)
+	}
+	if code, _, _ := runCLI(context.Background(), "", "version", "extra"); code != 2 {
+		t.Errorf("version with an argument: exit %d, want 2", code)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wirestream/wirestream/internal/buildinfo"
 	"github.com/wirestream/wirestream/internal/httpserve"
 	"github.com/wirestream/wirestream/pipeline"
 )
@@ -25,10 +26,17 @@ type Metrics struct {
 	Runtime  *pipeline.Metrics
 }
 
-// New creates the registry with Go, process and runtime metrics.
+// New creates the registry with Go, process and runtime metrics, and
+// wirestream_build_info (value 1, the build in its labels).
 func New() *Metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	bi := buildinfo.Read()
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "wirestream", Name: "build_info",
+		Help: "The running build: wirestream version and commit, Go, nats-server and nats.go versions (value 1)."},
+		[]string{"version", "commit", "go_version", "nats_server", "nats_go"})
+	build.WithLabelValues(bi.Version, bi.Commit, bi.Go, bi.NATSServer, bi.NATSClient).Set(1)
+	reg.MustRegister(build)
 	return &Metrics{Registry: reg, Runtime: pipeline.NewMetrics(reg)}
 }
 

@@ -90,6 +90,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		`wirestream_consumer_ack_pending{stage="publish"}`,
 		`wirestream_publish_duplicates_total{stage="dedupe"} 0`,
 		`go_goroutines`,
+		`wirestream_build_info{commit=`,
+		`wirestream_last_published_timestamp_seconds{stage="publish"} 1.`, // set: a Unix time in e-notation
 	}
 	var missing []string
 	pipelinetest.Eventually(t, 90*time.Second, func() bool {
