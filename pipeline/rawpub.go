@@ -110,6 +110,25 @@ func NewRawPublisher(js jetstream.JetStream, cfg RawPublisherConfig) (*RawPublis
 	return &RawPublisher{cfg: cfg, js: js, pending: make([]pendingRaw, 0, cfg.Window)}, nil
 }
 
+// ErrNoRawStream is returned by Check when the server has no raw history
+// stream: the pipeline's streams were never created there.
+var ErrNoRawStream = errors.New("pipeline: no raw history stream")
+
+// Check makes sure the server stores raw input: the namespace's raw history
+// stream exists. Without it every publish would fail with "no responders";
+// the error says what to start instead.
+func (p *RawPublisher) Check(ctx context.Context) error {
+	_, err := p.js.Stream(ctx, p.cfg.Names.RawStream())
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("%w: no stream for %s on %s: is wirestream run (or run --stages ingest) started against this server?",
+			ErrNoRawStream, p.cfg.Names.RawAll(), p.js.Conn().ConnectedUrlRedacted())
+	}
+	if err != nil {
+		return fmt.Errorf("raw history %s on %s: %w", p.cfg.Names.RawStream(), p.js.Conn().ConnectedUrlRedacted(), err)
+	}
+	return nil
+}
+
 // RawID is the default Nats-Msg-Id of raw input: a hash of where it came
 // from and its bytes. Re-running the same ingest within the duplicate window
 // is then harmless, while a genuine resend (new bytes, or the same bytes

@@ -59,7 +59,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 	defer nc.Close()
 	cfg.MaxPublish = int(nc.MaxPayload())
 	res, err := fileingest.Files(ctx, js, cfg, inputs, e.stderr)
-	fmt.Fprintf(e.stderr, "ingest: %d accepted, %d rejected, %d not stored\n", res.Accepted, res.Rejected, res.Failed)
+	fmt.Fprintf(e.stderr, "ingest: %d accepted, %d already stored (duplicate publish), %d rejected, %d not stored\n", res.Accepted, res.Duplicate, res.Rejected, res.Failed)
 	if err != nil {
 		return err
 	}

@@ -164,7 +164,7 @@ func TestRunIngestTail(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	code, _, stderr := runCLI(ctx, "", "ingest", "--nats", url, "--source", "test", testdata("wire.txt"))
-	if code != 0 || !strings.Contains(stderr, "1 accepted, 0 rejected") {
+	if code != 0 || !strings.Contains(stderr, "1 accepted, 0 already stored (duplicate publish), 0 rejected") {
 		t.Fatalf("ingest: exit %d: %s", code, stderr)
 	}
 	tctx, tcancel := context.WithTimeout(ctx, 30*time.Second)

@@ -24,9 +24,10 @@ import (
 
 // Result counts what an ingest run did.
 type Result struct {
-	Accepted int // stored and valid
-	Rejected int // invalid (stored anyway, so the ingest stage dead-letters it), or not storable
-	Failed   int // could not be stored
+	Accepted  int // stored and valid
+	Duplicate int // valid, and already in the raw history: JetStream dropped the publish as a duplicate (same source, origin and bytes within its duplicate window)
+	Rejected  int // invalid (stored anyway, so the ingest stage dead-letters it), or not storable
+	Failed    int // could not be stored
 }
 
 // Input is one file to ingest; Name "-" is standard input.
@@ -68,6 +69,9 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 	if err != nil {
 		return res, err
 	}
+	if err := pub.Check(ctx); err != nil {
+		return res, err
+	}
 	received := proto.FromTime(time.Now())
 	err = Records(inputs, cfg.MaxPublish, func(origin string, rec ingest.Record) error {
 		valid := 0
@@ -86,12 +90,15 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 		}
 		m := pipeline.RawMsg{Data: rec.Data, Meta: proto.RawMeta{Source: cfg.Source, Format: rec.Format, Origin: origin, Received: received}}
 		return pub.Publish(ctx, m, func(a pipeline.RawAck) {
-			if a.Err != nil {
+			switch {
+			case a.Err != nil:
 				res.Failed++
 				fmt.Fprintf(report, "%s: not stored: %v\n", a.Meta.Origin, a.Err)
-				return
+			case a.Duplicate:
+				res.Duplicate += valid
+			default:
+				res.Accepted += valid
 			}
-			res.Accepted += valid
 		})
 	}, func(name string, err error) {
 		res.Rejected++
