@@ -13,18 +13,29 @@ import (
 	"github.com/wirestream/wirestream/pipeline"
 )
 
-// Timeouts of every server: a client that sends its request slowly, or
-// reads the answer slowly, or keeps an idle connection, is cut off.
-const (
-	ReadHeaderTimeout = 5 * time.Second
-	ReadTimeout       = 60 * time.Second // a whole request, body included (8 MiB of push at a slow link)
-	WriteTimeout      = 60 * time.Second
-	IdleTimeout       = 120 * time.Second
-)
+// Limits are the timeouts of a server: a client that sends its request
+// slowly, or reads the answer slowly, or keeps an idle connection, is cut
+// off.
+type Limits struct {
+	ReadHeaderTimeout time.Duration // default 5 s
+	ReadTimeout       time.Duration // a whole request, body included (default 60 s: 8 MiB of push on a slow link)
+	WriteTimeout      time.Duration // default 60 s
+	IdleTimeout       time.Duration // an idle keep-alive connection (default 120 s)
+}
 
-// Serve serves h on addr until ctx ends, then shuts down (in-flight requests
-// get 5 s). It returns once listening; a port in use is reported as such.
+// DefaultLimits are the limits of every server wirestream opens.
+var DefaultLimits = Limits{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 60 * time.Second,
+	WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+
+// Serve serves h on addr with DefaultLimits until ctx ends, then shuts down
+// (in-flight requests get 5 s). It returns once listening; a port in use is
+// reported as such.
 func Serve(ctx context.Context, addr string, h http.Handler) (net.Addr, error) {
+	return ServeWith(ctx, addr, h, DefaultLimits)
+}
+
+// ServeWith is Serve with other limits.
+func ServeWith(ctx context.Context, addr string, h http.Handler, l Limits) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if pipeline.IsAddrInUse(err) {
@@ -32,8 +43,8 @@ func Serve(ctx context.Context, addr string, h http.Handler) (net.Addr, error) {
 		}
 		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout,
-		WriteTimeout: WriteTimeout, IdleTimeout: IdleTimeout}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: l.ReadHeaderTimeout, ReadTimeout: l.ReadTimeout,
+		WriteTimeout: l.WriteTimeout, IdleTimeout: l.IdleTimeout}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
