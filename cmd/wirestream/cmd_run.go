@@ -40,6 +40,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	httpAddr := fs.String("http", "", "accept stories by HTTP push on HOST:PORT: POST /v1/stories (off when empty)")
 	httpToken := fs.String("http-token", e.getenv("WIRESTREAM_HTTP_TOKEN"), "bearer token HTTP push requires (env WIRESTREAM_HTTP_TOKEN; never logged)")
 	httpMax := fs.Int64("http-max-bytes", 8<<20, "largest HTTP push request body")
+	httpConc := fs.Int("http-max-requests", 16, "HTTP push requests handled at once; more get 503 with Retry-After (memory for bodies: this × --http-max-bytes)")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics, /healthz and /readyz on HOST:PORT (off when empty)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -145,7 +146,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		log.Info("serving metrics", zap.String("addr", addr.String()))
 	}
 	if *httpAddr != "" {
-		h, err := httppush.New(js, httppush.Config{Names: proto.Live(), Token: *httpToken, MaxBody: *httpMax, MaxBytes: *maxBytes}, log.Named("http"))
+		h, err := httppush.New(js, httppush.Config{Names: proto.Live(), Token: *httpToken, MaxBody: *httpMax, MaxBytes: *maxBytes, MaxConcurrent: *httpConc}, log.Named("http"))
 		if err != nil {
 			return err
 		}

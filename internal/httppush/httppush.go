@@ -37,6 +37,10 @@ type Config struct {
 	MaxBytes int
 	// Timeout bounds the wait for JetStream's acknowledgements (default 10 s).
 	Timeout time.Duration
+	// MaxConcurrent bounds the requests handled at once (default 16); one
+	// more gets 503 with Retry-After. Bodies are read whole, so the memory
+	// they take is bounded by MaxConcurrent × MaxBody (128 MiB by default).
+	MaxConcurrent int
 }
 
 // Handler serves POST /v1/stories: a ninjs JSON object (or array),
@@ -50,6 +54,7 @@ type Handler struct {
 	js     jetstream.JetStream
 	parser *ingest.Stage
 	log    *zap.Logger
+	slots  chan struct{} // one per request being handled
 }
 
 // New returns the handler.
@@ -63,6 +68,12 @@ func New(js jetstream.JetStream, cfg Config, log *zap.Logger) (*Handler, error) 
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = ingest.DefaultMaxBytes
 	}
+	if cfg.MaxConcurrent == 0 {
+		cfg.MaxConcurrent = 16
+	}
+	if cfg.MaxConcurrent < 1 || cfg.MaxBody < 1 {
+		return nil, fmt.Errorf("httppush: Config.MaxConcurrent %d and MaxBody %d must be positive", cfg.MaxConcurrent, cfg.MaxBody)
+	}
 	p, err := ingest.New(ingest.Config{MaxBytes: cfg.MaxBytes})
 	if err != nil {
 		return nil, err
@@ -70,7 +81,7 @@ func New(js jetstream.JetStream, cfg Config, log *zap.Logger) (*Handler, error) 
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Handler{cfg: cfg, js: js, parser: p, log: log}, nil
+	return &Handler{cfg: cfg, js: js, parser: p, log: log, slots: make(chan struct{}, cfg.MaxConcurrent)}, nil
 }
 
 type httpReply struct {
@@ -110,6 +121,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.reply(w, http.StatusUnauthorized, httpReply{Error: "missing or wrong bearer token"})
 			return
 		}
+	}
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		h.reply(w, http.StatusServiceUnavailable, httpReply{Error: fmt.Sprintf("busy: %d requests in progress; retry shortly", h.cfg.MaxConcurrent)})
+		return
 	}
 	format, err := formatOf(r.Header.Get("Content-Type"))
 	if err != nil {

@@ -1,6 +1,7 @@
 package httppush_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -104,4 +105,53 @@ func TestHTTPPush(t *testing.T) {
 	pipelinetest.Eventually(t, 60*time.Second, func() bool {
 		return pipelinetest.StreamMsgs(t, l.JS, l.Names.OutStream(), l.Names.OutAll()) >= want
 	}, "pushed stories not all published: want %d", want)
+}
+
+// Beyond MaxConcurrent requests at once, one more is refused with 503 and
+// Retry-After before its body is read; once a slot frees, requests are
+// served again.
+func TestHTTPPushConcurrencyLimit(t *testing.T) {
+	l := wiringtest.Start(t, pipeline.StreamsConfig{}, nil)
+	h, err := httppush.New(l.JS, httppush.Config{Names: l.Names, MaxConcurrent: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	story := `{"uri":"urn:push:c","headline":"Snow","body_text":"OSLO, Norway (AP) — Snow closed schools on Friday."}`
+	pr, pw := io.Pipe()
+	first := make(chan int, 1)
+	go func() {
+		resp, err := http.Post(srv.URL+"/v1/stories", "application/json", pr)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	if _, err := pw.Write([]byte(story[:20])); err != nil { // the first request is in, reading its body
+		t.Fatal(err)
+	}
+	resp, err := http.Post(srv.URL+"/v1/stories", "application/json", strings.NewReader(story))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("second request while the first holds the only slot: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	_, _ = pw.Write([]byte(story[20:]))
+	pw.Close()
+	if code := <-first; code != http.StatusAccepted {
+		t.Fatalf("first request: %d", code)
+	}
+	resp, err = http.Post(srv.URL+"/v1/stories", "application/json", strings.NewReader(story))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("after the slot freed: %d", resp.StatusCode)
+	}
 }
