@@ -111,6 +111,9 @@ func ParseDateline(body string) (d Dateline, ok bool) {
 // dashAt returns the length of the dateline dash at s[i:], or 0: an em or en
 // dash anywhere, or "-" or "--" after a space and before a space or the end.
 func dashAt(s string, i int) int {
+	if i >= len(s) {
+		return 0
+	}
 	switch {
 	case strings.HasPrefix(s[i:], "—"), strings.HasPrefix(s[i:], "–"):
 		return len("—")

@@ -50,6 +50,7 @@ func TestParseDateline(t *testing.T) {
 		{"day month", "PARIS, 16 September (AFP) - President", "PARIS", "PARIS", "", "AFP", "16 September", "President", true},
 		{"year", "KYIV, Ukraine, 2022 (AP) — Russian", "KYIV, Ukraine", "KYIV", "Ukraine", "AP", "2022", "Russian", true},
 		{"date and year", "KYIV, Ukraine, Sept. 16, 2022 (AP) — x", "KYIV, Ukraine", "KYIV", "Ukraine", "AP", "Sept. 16, 2022", "x", true},
+		{"agency at the end", "LONDON (Reuters)", "LONDON", "LONDON", "", "Reuters", "", "", true}, // FuzzDateline found "(A)" panicking here
 		{"agency without dash", "WASHINGTON (AP) The Senate", "WASHINGTON", "WASHINGTON", "", "AP", "", "The Senate", true},
 		{"hyphen at the end", "LONDON -", "LONDON", "LONDON", "", "", "", "", true},
 		{"particle", "Rio de Janeiro (AFP) - x", "Rio de Janeiro", "Rio de Janeiro", "", "AFP", "", "x", true},
