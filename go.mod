@@ -9,6 +9,7 @@ require (
 	github.com/segmentio/encoding v0.5.4
 	go.uber.org/zap v1.28.0
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/net v0.60.0
 	golang.org/x/sys v0.49.0
 	golang.org/x/text v0.44.0
 )

@@ -34,6 +34,7 @@ func sampleStory() *proto.Story {
 		Source:    "ap",
 		Received:  proto.FromTime(time.Date(2022, 9, 16, 10, 4, 6, 123, time.UTC)),
 		IngestSeq: 42,
+		Dateline:  &proto.Dateline{Text: "SAMARKAND, Uzbekistan", End: 21, BodyStart: 32, Agency: "AP"},
 	}
 }
 

@@ -78,6 +78,24 @@ type Story struct {
 	Source    string `json:"ws_source,omitempty" protobuf:"bytes,18,opt,name=source"`
 	Received  Time   `json:"ws_received,omitempty" protobuf:"varint,19,opt,name=received"`
 	IngestSeq uint64 `json:"ws_ingest_seq,omitempty" protobuf:"varint,20,opt,name=ingest_seq"`
+
+	// Dateline is the dateline the ingest stage found at the start of
+	// BodyText, or nil. Ingest always recomputes it from the body.
+	Dateline *Dateline `json:"ws_dateline,omitempty" protobuf:"bytes,21,opt,name=dateline"`
+}
+
+// Dateline is where a story's dateline is in its body: the place as written
+// ("SAMARKAND, Uzbekistan"), its byte span BodyText[Start:End], the offset
+// where the story text begins after the agency and dash, and the agency
+// and date written in it, if any. Offsets are int32 (a story is far
+// smaller than 2 GiB).
+type Dateline struct {
+	Text      string `json:"text" protobuf:"bytes,1,opt,name=text"`
+	Start     int32  `json:"start" protobuf:"varint,2,opt,name=start"`
+	End       int32  `json:"end" protobuf:"varint,3,opt,name=end"`
+	BodyStart int32  `json:"body_start" protobuf:"varint,4,opt,name=body_start"`
+	Agency    string `json:"agency,omitempty" protobuf:"bytes,5,opt,name=agency"`
+	Date      string `json:"date,omitempty" protobuf:"bytes,6,opt,name=date"`
 }
 
 // Place is a ninjs place: a country (SchemeCountry) or a UN M49 region
@@ -174,6 +192,10 @@ func (s *Story) Clone() *Story {
 	if s.Dedupe != nil {
 		d := *s.Dedupe
 		c.Dedupe = &d
+	}
+	if s.Dateline != nil {
+		d := *s.Dateline
+		c.Dateline = &d
 	}
 	return &c
 }

@@ -124,6 +124,20 @@ func (d *Dedupe) append(b []byte) []byte {
 	return b
 }
 
+func (d *Dateline) size() int {
+	return sizeString(1, d.Text) + sizeVarintField(2, i32(d.Start)) + sizeVarintField(3, i32(d.End)) +
+		sizeVarintField(4, i32(d.BodyStart)) + sizeString(5, d.Agency) + sizeString(6, d.Date)
+}
+
+func (d *Dateline) append(b []byte) []byte {
+	b = appendString(b, 1, d.Text)
+	b = appendVarint(b, 2, i32(d.Start))
+	b = appendVarint(b, 3, i32(d.End))
+	b = appendVarint(b, 4, i32(d.BodyStart))
+	b = appendString(b, 5, d.Agency)
+	return appendString(b, 6, d.Date)
+}
+
 func (s *Story) size() int {
 	n := sizeString(1, s.URI) + sizeString(2, s.Type) + sizeString(3, s.Version) +
 		sizeVarintField(4, uint64(s.VersionCreated)) + sizeVarintField(5, uint64(s.FirstCreated)) +
@@ -143,6 +157,9 @@ func (s *Story) size() int {
 	}
 	if s.Dedupe != nil {
 		n += sizeMessage(17, s.Dedupe.size())
+	}
+	if s.Dateline != nil {
+		n += sizeMessage(21, s.Dateline.size())
 	}
 	return n
 }
@@ -179,6 +196,9 @@ func AppendProto(b []byte, s *Story) []byte {
 	b = appendString(b, 18, s.Source)
 	b = appendVarint(b, 19, uint64(s.Received))
 	b = appendVarint(b, 20, s.IngestSeq)
+	if s.Dateline != nil {
+		b = appendMessage(b, 21, s.Dateline.size(), s.Dateline.append)
+	}
 	return b
 }
 
@@ -367,6 +387,40 @@ func decodeDedupe(r *reader) (*Dedupe, error) {
 	return d, nil
 }
 
+func decodeDateline(r *reader) (*Dateline, error) {
+	d := new(Dateline)
+	for r.more() {
+		num, wt, err := r.field()
+		if err != nil {
+			return nil, err
+		}
+		var v uint64
+		switch num {
+		case 1:
+			d.Text, err = r.string(wt)
+		case 2:
+			v, err = r.uint(wt)
+			d.Start = int32(v)
+		case 3:
+			v, err = r.uint(wt)
+			d.End = int32(v)
+		case 4:
+			v, err = r.uint(wt)
+			d.BodyStart = int32(v)
+		case 5:
+			d.Agency, err = r.string(wt)
+		case 6:
+			d.Date, err = r.string(wt)
+		default:
+			err = r.skip(wt)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dateline field %d: %w", num, err)
+		}
+	}
+	return d, nil
+}
+
 // decodeStory parses the binary form. Unknown fields are skipped, so a
 // reader survives fields added by a newer writer. The strings of the result
 // are substrings of one copy of b, or, with owned, of b itself (no copy).
@@ -417,7 +471,7 @@ func decodeStory(b []byte, owned bool) (*Story, error) {
 			s.BodyText, err = r.string(wt)
 		case 14:
 			s.EdNote, err = r.string(wt)
-		case 15, 16, 17:
+		case 15, 16, 17, 21:
 			var sub *reader
 			if sub, err = r.sub(wt); err == nil {
 				switch num {
@@ -433,6 +487,8 @@ func decodeStory(b []byte, owned bool) (*Story, error) {
 					}
 				case 17:
 					s.Dedupe, err = decodeDedupe(sub)
+				case 21:
+					s.Dateline, err = decodeDateline(sub)
 				}
 			}
 		case 18:

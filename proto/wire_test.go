@@ -15,7 +15,9 @@ import (
 // (driven by the struct tags, which story.proto mirrors) read each other's
 // bytes. (Field order on the wire may differ; protobuf allows any order.)
 func TestProtoMatchesTagEncoding(t *testing.T) {
-	small := []*proto.Story{sampleStory(), {URI: "u"}, {URI: "u", Urgency: -1, Dedupe: &proto.Dedupe{Status: "new"}}}
+	small := []*proto.Story{sampleStory(), {URI: "u"}, {URI: "u", Urgency: -1, Dedupe: &proto.Dedupe{Status: "new"}},
+		{URI: "u", BodyText: "x KYIV, Ukraine, 2022 (AP) — y", Dateline: &proto.Dateline{Text: "KYIV, Ukraine", Start: 2, End: 15, BodyStart: 30, Agency: "AP", Date: "2022"}},
+		{URI: "u", Dateline: &proto.Dateline{Text: "PARIS", End: 5, BodyStart: 35, Agency: "AFP", Date: "16 September"}}}
 	big := sampleStory()
 	for i := 0; i < 30; i++ {
 		big.Place = append(big.Place, &proto.Place{Name: fmt.Sprint("p", i), Scheme: proto.SchemeCountry, Code: "UZ", Relevance: int32(i)})

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	textkit "github.com/wirestream/wirestream/stages/internal/text"
 )
 
 // addRef is add as it was before the byte-table run scan (the reference
@@ -93,7 +95,7 @@ func (t *tokens) addRef(text string, firstGroup int32) int32 {
 			}
 			continue
 		}
-		if f, ok := foldTable[r]; ok {
+		if f, ok := textkit.FoldRune(r); ok {
 			t.openRef(&inTok, depth, group)
 			t.buf = append(t.buf, f...)
 			continue
@@ -101,7 +103,7 @@ func (t *tokens) addRef(text string, firstGroup int32) int32 {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r) {
 			t.openRef(&inTok, depth, group)
 			lr := unicode.ToLower(r)
-			if f, ok := foldTable[lr]; ok {
+			if f, ok := textkit.FoldRune(lr); ok {
 				t.buf = append(t.buf, f...)
 			} else if lr < utf8.RuneSelf && 'A' <= lr && lr <= 'Z' {
 				t.buf = append(t.buf, byte(lr)+'a'-'A')

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	textkit "github.com/wirestream/wirestream/stages/internal/text"
 )
 
 // Fingerprint is the exact-content fingerprint of a story: the first 128
@@ -70,8 +72,8 @@ func (t *tokens) remove(i, j int) {
 // and near-duplicate signatures are computed on:
 //
 //   - Unicode: letters are lower-cased; Latin letters with diacritics fold to
-//     their base letter (precomposed and combining forms alike); full-width
-//     forms and ligatures fold to ASCII; zero-width and format characters
+//     their base letter (precomposed and combining forms alike) and
+//     ligatures to ASCII, by textkit.FoldRune; full-width forms fold to ASCII; zero-width and format characters
 //     and apostrophes inside words are dropped.
 //   - Whitespace and punctuation only separate words.
 //   - Wire boilerplate is removed: a parenthesised agency tag anywhere
@@ -170,7 +172,7 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 			}
 			continue
 		}
-		if f, ok := foldTable[r]; ok {
+		if f, ok := textkit.FoldRune(r); ok {
 			inTok = t.open(inTok, depth, group)
 			t.buf = append(t.buf, f...)
 			continue
@@ -178,7 +180,7 @@ func (t *tokens) add(text string, firstGroup int32) int32 {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r) {
 			inTok = t.open(inTok, depth, group)
 			lr := unicode.ToLower(r)
-			if f, ok := foldTable[lr]; ok {
+			if f, ok := textkit.FoldRune(lr); ok {
 				t.buf = append(t.buf, f...)
 			} else if lr < utf8.RuneSelf && 'A' <= lr && lr <= 'Z' {
 				t.buf = append(t.buf, byte(lr)+'a'-'A')
@@ -457,46 +459,3 @@ func FingerprintOf(headline, body string) Fingerprint {
 	b.stripBoilerplate()
 	return fingerprintOf(h, b)
 }
-
-// foldTable maps Latin letters with diacritics and other compatibility
-// forms to lower-case ASCII.
-var foldTable = func() map[rune]string {
-	m := make(map[rune]string, 256)
-	pairs := []struct{ from, to string }{
-		{"ÀÁÂÃÄÅàáâãäåĀāĂăĄą", "aaaaaaaaaaaaaaaaaa"},
-		{"ÇçĆćĈĉĊċČč", "cccccccccc"},
-		{"ĎďĐđÐð", "dddddd"},
-		{"ÈÉÊËèéêëĒēĔĕĖėĘęĚě", "eeeeeeeeeeeeeeeeee"},
-		{"ĜĝĞğĠġĢģ", "gggggggg"},
-		{"ĤĥĦħ", "hhhh"},
-		{"ÌÍÎÏìíîïĨĩĪīĬĭĮįİı", "iiiiiiiiiiiiiiiiii"},
-		{"Ĵĵ", "jj"},
-		{"Ķķĸ", "kkk"},
-		{"ĹĺĻļĽľĿŀŁł", "llllllllll"},
-		{"ÑñŃńŅņŇňŉŊŋ", "nnnnnnnnnnn"},
-		{"ÒÓÔÕÖØòóôõöøŌōŎŏŐő", "oooooooooooooooooo"},
-		{"ŔŕŖŗŘř", "rrrrrr"},
-		{"ŚśŜŝŞşŠšſ", "sssssssss"},
-		{"ŢţŤťŦŧ", "tttttt"},
-		{"ÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲų", "uuuuuuuuuuuuuuuuuuuu"},
-		{"Ŵŵ", "ww"},
-		{"ÝýÿŶŷŸ", "yyyyyy"},
-		{"ŹźŻżŽž", "zzzzzz"},
-	}
-	for _, p := range pairs {
-		from, to := []rune(p.from), []rune(p.to)
-		if len(from) != len(to) {
-			panic("dedupe: fold table " + p.to + " is misaligned")
-		}
-		for i, r := range from {
-			m[r] = string(to[i])
-		}
-	}
-	for r, s := range map[rune]string{
-		'Æ': "ae", 'æ': "ae", 'Œ': "oe", 'œ': "oe", 'ß': "ss", 'Þ': "th", 'þ': "th",
-		'Ĳ': "ij", 'ĳ': "ij", 'ﬀ': "ff", 'ﬁ': "fi", 'ﬂ': "fl", 'ﬃ': "ffi", 'ﬄ': "ffl", 'ﬅ': "st", 'ﬆ': "st",
-	} {
-		m[r] = s
-	}
-	return m
-}()

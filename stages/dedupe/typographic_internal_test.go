@@ -3,6 +3,8 @@ package dedupe
 import (
 	"testing"
 	"unicode"
+
+	textkit "github.com/wirestream/wirestream/stages/internal/text"
 )
 
 // The fast path of add for typographic punctuation decides as the general
@@ -16,8 +18,8 @@ func TestTypographicSeparators(t *testing.T) {
 			continue
 		}
 		n++
-		_, folded := foldTable[r]
-		_, foldedLower := foldTable[unicode.ToLower(r)]
+		_, folded := textkit.FoldRune(r)
+		_, foldedLower := textkit.FoldRune(unicode.ToLower(r))
 		if r == '\u2019' || r == '\u2018' || r == '\u02bc' || r == '\u00ad' || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Mn, r) ||
 			r >= 0xFF01 && r <= 0xFF5E || folded || foldedLower || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mc, r) {
 			t.Errorf("%U is not a plain separator for add", r)

@@ -1,44 +1,53 @@
 package ingest_test
 
 import (
-	"strings"
+	"reflect"
 	"testing"
 
+	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
 
-func TestParseDateline(t *testing.T) {
+// Ingest records the dateline of every body and takes located from it when
+// the provider sent none; a provider's ws_dateline is never trusted.
+func TestDatelineAndLocated(t *testing.T) {
+	st := newStage(t, ingest.Config{})
+	n := func(s string) int32 { return int32(len(s)) }
 	tests := []struct {
-		given                 string
-		located, agency, date string
-		ok                    bool
+		name     string
+		given    string
+		format   string
+		located  string
+		dateline *proto.Dateline
 	}{
-		{"SAMARKAND, Uzbekistan (AP) — Russian President", "SAMARKAND, Uzbekistan", "AP", "", true},
-		{"ATLANTA (AP) — A jury", "ATLANTA", "AP", "", true},
-		{"CORNING, N.Y., March 2 - Snow fell", "CORNING, N.Y.", "", "March 2", true},
-		{"LONDON, Sept 16 (Reuters) - Oil prices", "LONDON", "Reuters", "Sept 16", true},
-		{"LONDON, Sept. 16 (Reuters) -- Oil prices", "LONDON", "Reuters", "Sept. 16", true},
-		{"Paris (AFP) - Le président", "Paris", "AFP", "", true},
-		{"WASHINGTON — The Senate", "WASHINGTON", "", "", true},
-		{"SYDNEY, Nova Scotia (AP) – Fishermen", "SYDNEY, Nova Scotia", "AP", "", true},
-		{"RIO DE JANEIRO (AP) — Carnival", "RIO DE JANEIRO", "AP", "", true},
-		{"SAN JUAN, Puerto Rico (AP) — Power", "SAN JUAN, Puerto Rico", "AP", "", true},
-		{"Washington — the city", "", "", "", false},             // not capitals, no agency
-		{"The president said - and then", "", "", "", false},     // a sentence
-		{"Oil rose 2% - traders said", "", "", "", false},        // digits
-		{"\"We will win,\" he said — loudly", "", "", "", false}, // quote
-		{"no dash at all in this opening sentence", "", "", "", false},
-		{"GAZA CITY (AP) —", "GAZA CITY", "AP", "", true},
-		{"", "", "", "", false},
+		{"day-month date", "PARIS, 16 September (AFP) - President Emmanuel Macron said on Friday.", ingest.FormatText,
+			"PARIS", &proto.Dateline{Text: "PARIS", End: 5, BodyStart: n("PARIS, 16 September (AFP) - "), Agency: "AFP", Date: "16 September"}},
+		{"year", "KYIV, Ukraine, 2022 (AP) — Russian forces shelled the city.", ingest.FormatText,
+			"KYIV, Ukraine", &proto.Dateline{Text: "KYIV, Ukraine", End: 13, BodyStart: n("KYIV, Ukraine, 2022 (AP) — "), Agency: "AP", Date: "2022"}},
+		{"no agency", `{"uri":"u","body_text":"WASHINGTON — The Senate voted."}`, ingest.FormatNinjs,
+			"WASHINGTON", &proto.Dateline{Text: "WASHINGTON", End: 10, BodyStart: n("WASHINGTON — ")}},
+		{"provider located kept", `{"uri":"u","located":"Kyiv","body_text":"KYIV, Ukraine (AP) — Talks began."}`, ingest.FormatNinjs,
+			"Kyiv", &proto.Dateline{Text: "KYIV, Ukraine", End: 13, BodyStart: n("KYIV, Ukraine (AP) — "), Agency: "AP"}},
+		{"provider dateline replaced", `{"uri":"u","body_text":"LONDON (Reuters) - Oil rose.","ws_dateline":{"text":"PARIS","start":0,"end":5,"body_start":99}}`, ingest.FormatNinjs,
+			"LONDON", &proto.Dateline{Text: "LONDON", End: 6, BodyStart: n("LONDON (Reuters) - "), Agency: "Reuters"}},
+		{"provider dateline dropped", `{"uri":"u","body_text":"Oil rose on Monday.","ws_dateline":{"text":"Oil","end":3}}`, ingest.FormatNinjs,
+			"", nil},
+		{"mixed case without agency is no dateline", `{"uri":"u","body_text":"Washington — the city said."}`, ingest.FormatNinjs,
+			"", nil},
+		{"html body", `{"uri":"u","body_html":"<script>x()</script><p>BERLIN (dpa/AFP) - Talks.</p>"}`, ingest.FormatNinjs,
+			"BERLIN", &proto.Dateline{Text: "BERLIN", End: 6, BodyStart: n("BERLIN (dpa/AFP) - "), Agency: "dpa/AFP"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.given, func(t *testing.T) {
-			d, ok := ingest.ParseDateline(tt.given)
-			if ok != tt.ok || d.Located != tt.located || d.Agency != tt.agency || d.Date != tt.date {
-				t.Fatalf("got %+v ok=%v; want located %q agency %q date %q ok=%v", d, ok, tt.located, tt.agency, tt.date, tt.ok)
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := st.Parse([]byte(tt.given), tt.format)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if ok && (d.End > len(tt.given) || strings.TrimSpace(tt.given[d.End:]) != strings.TrimSpace(tt.given[d.End:])) {
-				t.Errorf("bad End %d", d.End)
+			if s.Located != tt.located || !reflect.DeepEqual(s.Dateline, tt.dateline) {
+				t.Fatalf("located %q dateline %+v; want %q %+v (body %q)", s.Located, s.Dateline, tt.located, tt.dateline, s.BodyText)
+			}
+			if d := s.Dateline; d != nil && s.BodyText[d.Start:d.End] != d.Text {
+				t.Errorf("span %d-%d of %q is not %q", d.Start, d.End, s.BodyText, d.Text)
 			}
 		})
 	}

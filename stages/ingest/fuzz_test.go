@@ -10,13 +10,14 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/wirestream/wirestream/stages/ingest"
+	"github.com/wirestream/wirestream/stages/internal/text"
 )
 
 // FuzzParse checks that any input is either a valid story or a permanent
 // rejection with a known reason, and never panics.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{apText, `{"uri":"u","body_text":"PARIS (AFP) - x"}`, `{"uri":"u","pubstatus":"canceled"}`,
-		"date 2022-01-01 X", `{"body_html":"<p>a</p"}`, "LONDON, Sept 16 (Reuters) - y", "\xff", "{", `{"versioncreated":"2022"}`} {
+		"date 2022-01-01 X", `{"body_html":"<p>a</p"}`, `{"uri":"u","body_text":"KYIV, Ukraine, 2022 (AP) — x","ws_dateline":{"text":"x","start":90}}`, "LONDON, Sept 16 (Reuters) - y", "\xff", "{", `{"versioncreated":"2022"}`} {
 		f.Add([]byte(seed), "")
 		f.Add([]byte(seed), ingest.FormatText)
 	}
@@ -50,6 +51,13 @@ func FuzzParse(f *testing.F) {
 		if strings.Contains(s.Headline, "\n") {
 			t.Fatal("headline has a line break")
 		}
+		// The dateline is the body's own, and a dateline gives a located.
+		if _, ok := text.ParseDateline(s.BodyText); ok != (s.Dateline != nil) || ok && !text.DatelineFits(s) {
+			t.Fatalf("dateline %+v for body %q", s.Dateline, s.BodyText)
+		}
+		if s.Dateline != nil && s.Located == "" {
+			t.Fatalf("dateline %q but no located", s.Dateline.Text)
+		}
 	})
 }
 
@@ -69,25 +77,6 @@ func FuzzNormalizeText(f *testing.F) {
 		}
 		if again := ingest.NormalizeText(n); again != n {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, n, again)
-		}
-	})
-}
-
-// FuzzDateline checks the dateline parser's invariants.
-func FuzzDateline(f *testing.F) {
-	for _, seed := range []string{"SAMARKAND, Uzbekistan (AP) — x", "LONDON, Sept 16 (Reuters) - y", "A - b", "—", " - ", "X (Y) —"} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		d, ok := ingest.ParseDateline(s)
-		if !ok {
-			if d != (ingest.Dateline{}) {
-				t.Fatal("not ok but fields set")
-			}
-			return
-		}
-		if d.End <= 0 || d.End > len(s) || d.Located == "" || !strings.Contains(s[:d.End], strings.SplitN(d.Located, ",", 2)[0]) {
-			t.Fatalf("bad dateline %+v for %q", d, s)
 		}
 	})
 }

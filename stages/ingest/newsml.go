@@ -1,17 +1,15 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/internal/text"
 )
 
 // FormatNewsML is the Ws-Format value of NewsML-G2 input.
@@ -24,11 +22,6 @@ var ErrInvalidNewsML = errors.New("ingest: invalid NewsML-G2")
 const (
 	nsNAR = "http://iptc.org/std/nar/2006-10-01/"
 	nsXML = "http://www.w3.org/XML/1998/namespace"
-)
-
-// Limits that keep hostile input cheap.
-const (
-	newsmlMaxDepth = 256 // element nesting
 )
 
 // ParseNewsML parses a NewsML-G2 document: a newsItem, a newsMessage with
@@ -297,30 +290,8 @@ func medtopCode(sub *xnode) string {
 // datelinePlace takes the place from a dateline element such as
 // "SAMARKAND, Uzbekistan, Nov 27": trailing date parts are dropped.
 func datelinePlace(d string) string {
-	parts := strings.Split(d, ",")
-	for len(parts) > 0 {
-		p := strings.TrimSpace(parts[len(parts)-1])
-		if p != "" && !isDate(p) && !isNumericDate(p) {
-			break
-		}
-		parts = parts[:len(parts)-1]
-	}
-	return strings.TrimSpace(strings.Join(parts, ","))
-}
-
-// isNumericDate reports a date or year written in digits: "2026", "2026-11-27", "27/11".
-func isNumericDate(s string) bool {
-	digits := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '-' || c == '/' || c == '.':
-		default:
-			return false
-		}
-	}
-	return digits > 0
+	place, _ := text.SplitDate(d)
+	return place
 }
 
 // contentSetText returns the story text of a contentSet: the first NITF or
@@ -377,7 +348,7 @@ func mediaType(ct string) string {
 
 // inlineXMLText converts an inlineXML holding NITF or XHTML. ok is false
 // for any other content. Without a contenttype the root element decides.
-func inlineXMLText(c *xnode, ct string) (text string, ok bool) {
+func inlineXMLText(c *xnode, ct string) (plain string, ok bool) {
 	var doc *xnode
 	for _, k := range c.kids {
 		if k.isElem() {
@@ -417,7 +388,7 @@ func inlineXMLText(c *xnode, ct string) (text string, ok bool) {
 
 // inlineDataText converts an inlineData holding text/plain (taken as it is)
 // or text/html. ok is false for any other content.
-func inlineDataText(c *xnode, ct string) (text string, ok bool, err error) {
+func inlineDataText(c *xnode, ct string) (body string, ok bool, err error) {
 	raw := c.text()
 	if enc := strings.ToLower(strings.TrimSpace(c.attr("", "encoding"))); enc != "" {
 		if enc != "base64" {
@@ -436,408 +407,31 @@ func inlineDataText(c *xnode, ct string) (text string, ok bool, err error) {
 	case "text/plain", "":
 		return NormalizeText(raw), true, nil
 	case "text/html", "application/xhtml+xml":
-		return NormalizeText(htmlToText(raw)), true, nil
+		return NormalizeText(text.HTMLToText(raw)), true, nil
 	}
 	return "", false, nil
 }
 
-// xnode is an element (name set) or a run of character data (name empty)
-// of a parsed document.
-type xnode struct {
-	name  xml.Name
-	attrs []xml.Attr
-	kids  []*xnode
-	data  string // character data of a text node
-}
-
-func (n *xnode) isElem() bool { return n.name.Local != "" }
-
-// isG2 reports an element of the NewsML-G2 namespace (or of none, as sent
-// by feeds that leave the namespace out).
-func (n *xnode) isG2() bool {
-	return n.name.Local != "" && (n.name.Space == nsNAR || n.name.Space == "")
-}
-
-func (n *xnode) attr(space, local string) string {
-	for _, a := range n.attrs {
-		if a.Name.Local == local && (a.Name.Space == space || space == "" && a.Name.Space == nsNAR) {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// child returns the first NewsML-G2 child element named local.
-func (n *xnode) child(local string) *xnode {
-	for _, k := range n.kids {
-		if k.name.Local == local && k.isG2() {
-			return k
-		}
-	}
-	return nil
-}
-
-// children returns the NewsML-G2 child elements named local.
-func (n *xnode) children(local string) []*xnode {
-	var out []*xnode
-	for _, k := range n.kids {
-		if k.name.Local == local && k.isG2() {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// localChild returns the first child element named local in any namespace.
-func (n *xnode) localChild(local string) *xnode {
-	for _, k := range n.kids {
-		if k.name.Local == local {
-			return k
-		}
-	}
-	return nil
-}
-
-// childText is the text of the first child named local, or "".
-func (n *xnode) childText(local string) string {
-	if c := n.child(local); c != nil {
-		return c.text()
-	}
-	return ""
-}
-
-// walk visits n and its descendants in document order; fn returns false to
-// skip an element's children. Depth is bounded by the parser.
-func (n *xnode) walk(fn func(*xnode) bool) {
-	if !fn(n) {
-		return
-	}
-	for _, k := range n.kids {
-		k.walk(fn)
-	}
-}
-
-// text is all character data under n, markup dropped.
-func (n *xnode) text() string {
-	if !n.isElem() {
-		return n.data
-	}
-	if len(n.kids) == 1 && !n.kids[0].isElem() {
-		return n.kids[0].data
-	}
-	var b strings.Builder
-	n.walk(func(k *xnode) bool {
-		b.WriteString(k.data)
-		return true
-	})
-	return b.String()
-}
-
-// blockElements end a paragraph of body text.
-var blockElements = map[string]bool{
-	"p": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
-	"li": true, "blockquote": true, "br": true, "div": true, "pre": true, "tr": true,
-	"dt": true, "dd": true, "hl1": true, "hl2": true, "block": true, "ul": true, "ol": true,
-	"table": true, "section": true, "article": true, "figure": true, "figcaption": true,
-	"address": true, "hr": true, "caption": true, "nitf-table": true,
-}
-
-// structuralElements are elements after which, or first inside which, white
-// space carries no meaning: the NewsML-G2 structure, block elements and
-// elements whose content is skipped.
-var structuralElements = func() map[string]bool {
-	m := make(map[string]bool)
-	for _, name := range []string{"newsMessage", "header", "itemSet", "newsItem", "packageItem", "conceptItem",
-		"knowledgeItem", "planningItem", "catalogRef", "itemMeta", "itemClass", "provider", "versionCreated",
-		"firstCreated", "pubStatus", "signal", "contentMeta", "subject", "located", "creator",
-		"contributor", "language", "urgency", "genre", "contentSet", "inlineXML", "inlineData", "remoteContent",
-		"groupSet", "group", "itemRef", "groupRef", "nitf", "body", "body.head", "body.content", "body.end", "html"} {
-		m[name] = true
-	}
-	for name := range blockElements {
-		m[name] = true
-	}
-	for name := range skippedElements {
-		m[name] = true
-	}
-	return m
-}()
-
-// isXMLSpace reports whether b is only XML white space.
-func isXMLSpace(b []byte) bool {
-	for _, c := range b {
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return false
-		}
-	}
-	return true
-}
-
-// skippedElements hold no story text.
-var skippedElements = map[string]bool{
-	"head": true, "script": true, "style": true, "title": true, "media": true,
-	"media-reference": true, "media-metadata": true, "media-object": true,
-	"img": true, "object": true, "iframe": true,
-}
-
-// blockText is the text under n with block elements as paragraphs
-// (separated by a blank line), inline markup dropped and whitespace inside a
-// paragraph collapsed; inside <pre> line breaks are kept.
+// blockText is the text under n by the toolkit's HTML-to-text rules (see
+// text.Writer): block elements as paragraphs separated by a blank line,
+// table cells kept apart, inline markup dropped, whitespace inside a
+// paragraph collapsed (kept inside <pre>), skipped elements left out.
 func (n *xnode) blockText() string {
-	var b strings.Builder
-	n.blockTextTo(&b, false)
-	return b.String()
+	var w text.Writer
+	n.writeText(&w)
+	return w.String()
 }
 
-func (n *xnode) blockTextTo(b *strings.Builder, pre bool) {
+func (n *xnode) writeText(w *text.Writer) {
 	for _, k := range n.kids {
 		if !k.isElem() {
-			if pre {
-				b.WriteString(k.data)
-			} else {
-				writeCollapsed(b, k.data)
-			}
+			w.Text(k.data)
 			continue
 		}
-		name := k.name.Local
-		if skippedElements[name] {
-			continue
+		if !w.Open(k.name.Local) {
+			continue // skipped: script, style, media...
 		}
-		block := blockElements[name]
-		switch {
-		case block:
-			b.WriteString("\n\n")
-		case name == "td" || name == "th":
-			b.WriteByte(' ')
-		}
-		k.blockTextTo(b, pre || name == "pre")
-		switch {
-		case block:
-			b.WriteString("\n\n")
-		case name == "td" || name == "th":
-			b.WriteByte(' ')
-		}
+		k.writeText(w)
+		w.Close(k.name.Local)
 	}
-}
-
-// writeCollapsed writes s with every run of XML white space (and line
-// breaks) as one space.
-func writeCollapsed(b *strings.Builder, s string) {
-	space := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case ' ', '\t', '\n', '\r':
-			space = true
-		default:
-			if space {
-				b.WriteByte(' ')
-				space = false
-			}
-			b.WriteByte(c)
-		}
-	}
-	if space {
-		b.WriteByte(' ')
-	}
-}
-
-// parseXMLTree reads a whole document into a tree, namespaces resolved.
-// Syntax errors name the line. Nodes, child lists and text come from a few
-// large allocations (see treeBuilder), not one each.
-func parseXMLTree(data []byte) (*xnode, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.Strict = true
-	d.Entity = xml.HTMLEntity // &nbsp; and kin in XHTML bodies
-	d.CharsetReader = charsetReader
-	b := newTreeBuilder(len(data))
-	var (
-		root   *xnode
-		open   []*xnode // elements not yet closed
-		marks  []int    // where each open element's children start in kids
-		kids   []*xnode // children of the open elements, innermost last
-		inText bool     // character data is being gathered for a text node
-	)
-	textStart := 0 // offset in b.text of the text being gathered
-	closeText := func() {
-		if !inText {
-			return
-		}
-		inText = false
-		// White space between structural or block elements means nothing:
-		// it is not kept, which saves a node for every line break.
-		if isXMLSpace(b.text[textStart:]) {
-			prev := open[len(open)-1]
-			if m := marks[len(marks)-1]; len(kids) > m {
-				prev = kids[len(kids)-1]
-			}
-			if structuralElements[prev.name.Local] {
-				b.text = b.text[:textStart]
-				return
-			}
-		}
-		kids = append(kids, b.textNode(textStart))
-	}
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				return nil, fmt.Errorf("malformed XML at line %d: %s", se.Line, se.Msg)
-			}
-			line, _ := d.InputPos()
-			return nil, fmt.Errorf("malformed XML at line %d: %v", line, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if root != nil && len(open) == 0 {
-				line, _ := d.InputPos()
-				return nil, fmt.Errorf("malformed XML at line %d: second root element <%s>", line, t.Name.Local)
-			}
-			if len(open) >= newsmlMaxDepth {
-				line, _ := d.InputPos()
-				return nil, fmt.Errorf("malformed XML at line %d: elements nested deeper than %d", line, newsmlMaxDepth)
-			}
-			closeText()
-			n := b.node()
-			n.name = t.Name
-			if n.name.Local == "" {
-				n.name.Local = "_" // never a text node
-			}
-			// Token gives a fresh Attr slice: drop the namespace
-			// declarations in place.
-			attrs := t.Attr[:0]
-			for _, a := range t.Attr {
-				if a.Name.Space != "xmlns" && (a.Name.Space != "" || a.Name.Local != "xmlns") {
-					attrs = append(attrs, a)
-				}
-			}
-			if len(attrs) > 0 {
-				n.attrs = attrs
-			}
-			if root == nil {
-				root = n
-			} else {
-				kids = append(kids, n)
-			}
-			open = append(open, n)
-			marks = append(marks, len(kids))
-		case xml.EndElement:
-			closeText()
-			n, m := open[len(open)-1], marks[len(marks)-1]
-			open, marks = open[:len(open)-1], marks[:len(marks)-1]
-			n.kids = b.ptrs(kids[m:])
-			kids = kids[:m]
-		case xml.CharData:
-			if len(open) == 0 {
-				if len(bytes.TrimSpace(t)) > 0 {
-					line, _ := d.InputPos()
-					return nil, fmt.Errorf("malformed XML at line %d: text outside the root element", line)
-				}
-				continue
-			}
-			// Text split by comments or processing instructions is one node.
-			if !inText {
-				textStart = len(b.text)
-				inText = true
-			}
-			b.text = append(b.text, t...)
-		}
-	}
-	if root == nil {
-		return nil, errors.New("no root element")
-	}
-	if len(open) > 0 {
-		return nil, fmt.Errorf("malformed XML: <%s> not closed", open[len(open)-1].name.Local)
-	}
-	b.finish()
-	return root, nil
-}
-
-// treeBuilder allocates the nodes of one document in chunks, the child
-// lists from one growing array of pointers, and all character data in one
-// buffer that becomes a single string when the tree is complete.
-type treeBuilder struct {
-	chunks    [][]xnode
-	chunkSize int
-	ptrSlab   []*xnode
-	text      []byte // every text node's bytes, in document order
-	textNodes []textSpan
-}
-
-// textSpan is a text node and where its bytes are in treeBuilder.text.
-type textSpan struct {
-	n        *xnode
-	off, end int
-}
-
-func newTreeBuilder(size int) *treeBuilder {
-	// About one node per 24 bytes of a text-heavy document.
-	n := min(max(size/24, 16), 4096)
-	return &treeBuilder{
-		chunkSize: n,
-		text:      make([]byte, 0, size/2),
-		textNodes: make([]textSpan, 0, n/2),
-	}
-}
-
-// node returns a new zero node.
-func (b *treeBuilder) node() *xnode {
-	last := len(b.chunks) - 1
-	if last < 0 || len(b.chunks[last]) == cap(b.chunks[last]) {
-		b.chunks = append(b.chunks, make([]xnode, 0, b.chunkSize))
-		last++
-	}
-	b.chunks[last] = append(b.chunks[last], xnode{})
-	return &b.chunks[last][len(b.chunks[last])-1]
-}
-
-// textNode makes a text node of b.text[off:].
-func (b *treeBuilder) textNode(off int) *xnode {
-	n := b.node()
-	b.textNodes = append(b.textNodes, textSpan{n: n, off: off, end: len(b.text)})
-	return n
-}
-
-// ptrs copies a child list into the pointer slab.
-func (b *treeBuilder) ptrs(kids []*xnode) []*xnode {
-	if len(kids) == 0 {
-		return nil
-	}
-	if cap(b.ptrSlab)-len(b.ptrSlab) < len(kids) {
-		b.ptrSlab = make([]*xnode, 0, max(len(kids), b.chunkSize))
-	}
-	i := len(b.ptrSlab)
-	b.ptrSlab = append(b.ptrSlab, kids...)
-	return b.ptrSlab[i:len(b.ptrSlab):len(b.ptrSlab)]
-}
-
-// finish gives every text node its string.
-func (b *treeBuilder) finish() {
-	all := string(b.text)
-	for _, t := range b.textNodes {
-		t.n.data = all[t.off:t.end]
-	}
-}
-
-// charsetReader accepts the encodings a wire may declare besides UTF-8:
-// US-ASCII (a subset) and ISO-8859-1.
-func charsetReader(charset string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(charset)) {
-	case "us-ascii", "ascii", "utf8":
-		return input, nil
-	case "iso-8859-1", "iso_8859-1", "latin1", "latin-1", "l1":
-		b, err := io.ReadAll(input)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]byte, 0, len(b)+len(b)/8)
-		for _, c := range b {
-			out = utf8.AppendRune(out, rune(c))
-		}
-		return bytes.NewReader(out), nil
-	}
-	return nil, fmt.Errorf("encoding %q is not supported (use UTF-8)", charset)
 }

@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"html"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/segmentio/encoding/json"
 
 	"github.com/wirestream/wirestream/proto"
+	"github.com/wirestream/wirestream/stages/internal/text"
 )
 
 // Raw input formats (the Ws-Format header).
@@ -132,7 +132,7 @@ func parseNinjs(data []byte) (*proto.Story, error) {
 	if strings.TrimSpace(s.BodyText) == "" {
 		var x ninjsExtra
 		if json.Unmarshal(data, &x) == nil && x.BodyHTML != "" {
-			s.BodyText = htmlToText(x.BodyHTML)
+			s.BodyText = text.HTMLToText(x.BodyHTML)
 		}
 	}
 	return s, nil
@@ -142,23 +142,23 @@ func parseNinjs(data []byte) (*proto.Story, error) {
 // an optional headline line, an optional "By ..." byline, then the body,
 // whose first paragraph may open with a dateline.
 func parseText(raw string) *proto.Story {
-	text := NormalizeText(raw)
+	body := NormalizeText(raw)
 	s := &proto.Story{Type: "text"}
-	if rest, t, ok := cutDateLine(text); ok {
+	if rest, t, ok := cutDateLine(body); ok {
 		s.VersionCreated, s.FirstCreated = t, t
-		text = rest
+		body = rest
 	}
 	// A headline is a short first paragraph of one line that is not itself
 	// the dateline paragraph.
-	if para, rest, ok := strings.Cut(text, "\n\n"); ok && rest != "" && isHeadlineLike(para) {
+	if para, rest, ok := strings.Cut(body, "\n\n"); ok && rest != "" && isHeadlineLike(para) {
 		s.Headline = para
-		text = rest
+		body = rest
 	}
-	if para, rest, ok := strings.Cut(text, "\n\n"); ok && rest != "" && isBylineLike(para) {
+	if para, rest, ok := strings.Cut(body, "\n\n"); ok && rest != "" && isBylineLike(para) {
 		s.Byline = para
-		text = rest
+		body = rest
 	}
-	s.BodyText = text
+	s.BodyText = body
 	return s
 }
 
@@ -179,7 +179,7 @@ func isHeadlineLike(p string) bool {
 	if len(p) > 200 || strings.IndexByte(p, '\n') >= 0 {
 		return false
 	}
-	if _, ok := ParseDateline(p); ok {
+	if _, ok := text.ParseDateline(p); ok {
 		return false
 	}
 	return !strings.HasSuffix(p, ".") || strings.Count(p, ". ") == 0 && len(p) < 120
@@ -189,8 +189,9 @@ func isBylineLike(p string) bool {
 	return len(p) < 100 && strings.IndexByte(p, '\n') < 0 && (strings.HasPrefix(p, "By ") || strings.HasPrefix(p, "BY "))
 }
 
-// finish normalises a parsed story and fills what ingest owns: located from
-// the dateline, a derived headline, a content uri, defaults, dedupe "new".
+// finish normalises a parsed story and fills what ingest owns: the dateline
+// (always recomputed from the body) and located from it when the provider
+// sent none, a derived headline, a content uri, defaults, dedupe "new".
 func (st *Stage) finish(s *proto.Story) error {
 	s.Headline = NormalizeLine(s.Headline)
 	s.Slugline = NormalizeLine(s.Slugline)
@@ -210,9 +211,7 @@ func (st *Stage) finish(s *proto.Story) error {
 	if s.BodyText == "" && s.PubStatus != proto.PubStatusCanceled {
 		return ErrEmptyBody
 	}
-	if d, ok := ParseDateline(s.BodyText); ok && s.Located == "" {
-		s.Located = d.Located
-	}
+	text.Locate(s)
 	if s.Headline == "" {
 		s.Headline = deriveHeadline(s.BodyText)
 	}
@@ -242,8 +241,8 @@ func ContentURI(s *proto.Story) string {
 // deriveHeadline takes the first sentence after the dateline, cut on a word
 // boundary to at most 150 bytes.
 func deriveHeadline(body string) string {
-	if d, ok := ParseDateline(body); ok {
-		body = body[d.End:]
+	if d, ok := text.ParseDateline(body); ok {
+		body = body[d.BodyStart:]
 	}
 	if i := strings.IndexByte(body, '\n'); i >= 0 {
 		body = body[:i]
@@ -264,32 +263,6 @@ func deriveHeadline(body string) string {
 		body = strings.TrimRight(body[:cut], " ,;:") + "…"
 	}
 	return strings.TrimSpace(body)
-}
-
-// htmlToText turns a ninjs body_html into plain paragraphs.
-func htmlToText(h string) string {
-	var b strings.Builder
-	for len(h) > 0 {
-		i := strings.IndexByte(h, '<')
-		if i < 0 {
-			b.WriteString(h)
-			break
-		}
-		b.WriteString(h[:i])
-		j := strings.IndexByte(h[i:], '>')
-		if j < 0 {
-			break
-		}
-		tag := strings.ToLower(strings.TrimLeft(h[i+1:i+j], "/ "))
-		for _, block := range []string{"p", "br", "div", "h1", "h2", "h3", "h4", "li", "blockquote"} {
-			if tag == block || strings.HasPrefix(tag, block+" ") || strings.HasPrefix(tag, block+"/") {
-				b.WriteString("\n\n")
-				break
-			}
-		}
-		h = h[i+j+1:]
-	}
-	return html.UnescapeString(b.String())
 }
 
 func firstInvalidUTF8(b []byte) int {

@@ -4,9 +4,12 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	textkit "github.com/wirestream/wirestream/stages/internal/text"
 )
 
-// fold is the lookup key of a name: lower case, diacritics removed, curly
+// fold is the lookup key of a name: lower case, diacritics and ligatures
+// folded (textkit.FoldRune, the fold of dedupe and the topic tokenizer), curly
 // apostrophes straightened, periods dropped, hyphens read as spaces,
 // "saint"/"st" unified and runs of spaces collapsed. "ST. LOUIS", "Saint Louis" and "St Louis" share a key.
 func fold(s string) string {
@@ -34,11 +37,12 @@ func fold(s string) string {
 			b.WriteByte(byte(r))
 			continue
 		}
-		if d, ok := deaccent[unicode.ToLower(r)]; ok {
-			b.WriteString(d)
+		lr := unicode.ToLower(r)
+		if f, ok := textkit.FoldRune(lr); ok {
+			b.WriteString(f)
 			continue
 		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteRune(lr)
 	}
 	k := strings.TrimRight(b.String(), " ")
 	if strings.HasPrefix(k, "saint ") {
@@ -49,56 +53,11 @@ func fold(s string) string {
 	return k
 }
 
-// deaccented returns s with Latin diacritics removed, keeping case, or s
-// itself when it has none.
+// deaccented returns s with Latin diacritics and ligatures folded
+// (textkit.Deaccent, keeping case) and curly apostrophes straightened, or s
+// itself when it has neither.
 func deaccented(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			b.WriteRune(r)
-			continue
-		}
-		lr := unicode.ToLower(r)
-		d, ok := deaccent[lr]
-		if !ok {
-			b.WriteRune(r)
-			continue
-		}
-		if lr != r && d != "'" {
-			d = strings.ToUpper(d[:1]) + d[1:]
-		}
-		b.WriteString(d)
-	}
-	return b.String()
+	return apostrophes.Replace(textkit.Deaccent(s))
 }
 
-var deaccent = func() map[rune]string {
-	m := map[rune]string{}
-	for _, p := range []struct{ from, to string }{
-		{"àáâãäåāăą", "a"}, {"çćčĉċ", "c"}, {"ďđ", "d"}, {"èéêëēĕėęě", "e"},
-		{"ĝğġģ", "g"}, {"ĥħ", "h"}, {"ìíîïĩīĭįı", "i"}, {"ĵ", "j"}, {"ķ", "k"},
-		{"ĺļľŀł", "l"}, {"ñńņňŉ", "n"}, {"òóôõöøōŏő", "o"}, {"ŕŗř", "r"},
-		{"śŝşšș", "s"}, {"ţťŧț", "t"}, {"ùúûüũūŭůűų", "u"}, {"ŵ", "w"},
-		{"ýÿŷ", "y"}, {"źżž", "z"}, {"\u2019\u2018\u02bb\u02bc", "'"},
-	} {
-		for _, r := range p.from {
-			m[r] = p.to
-		}
-	}
-	m['ß'] = "ss"
-	m['æ'] = "ae"
-	m['œ'] = "oe"
-	m['þ'] = "th"
-	m['ð'] = "d"
-	return m
-}()
+var apostrophes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u02bb", "'", "\u02bc", "'")

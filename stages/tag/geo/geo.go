@@ -8,8 +8,9 @@
 // hand-curated overrides (data/overrides.txt). Nothing is fetched at run
 // time.
 //
-// The geoparser reads the dateline first (AP, Reuters and AFP styles, or the
-// story's located field), then finds mentions in the headline and body with
+// The geoparser resolves the story's located field first (ingest fills it
+// from the dateline, AP, Reuters and AFP styles, when the provider sent
+// none), then finds mentions in the headline and the body after the dateline with
 // one pass of an Aho-Corasick automaton, and disambiguates them with rules a
 // newsroom would expect (Georgia the state or the country, Jordan the
 // country or the basketball player, turkey the bird, New Mexico, Congo,

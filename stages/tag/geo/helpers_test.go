@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wirestream/wirestream/proto"
+	textkit "github.com/wirestream/wirestream/stages/internal/text"
 	"github.com/wirestream/wirestream/stages/tag/geo"
 )
 
@@ -21,4 +23,12 @@ func loadGazetteer(t testing.TB) *geo.Gazetteer {
 		t.Fatalf("Load: %v", gazErr)
 	}
 	return gaz
+}
+
+// ingested does to a story built by hand what the ingest stage does before
+// the tagger sees it: it records the body's dateline (Story.Dateline) and
+// takes located from it when the story has none. It returns s.
+func ingested(s *proto.Story) *proto.Story {
+	textkit.Locate(s)
+	return s
 }

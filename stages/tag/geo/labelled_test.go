@@ -49,8 +49,9 @@ func readLabelled(t testing.TB) []labelled {
 	return out
 }
 
+// story is the labelled story as the tagger gets it: after ingest.
 func (l labelled) story() *proto.Story {
-	return &proto.Story{URI: "test:" + l.ID, Located: l.Located, Headline: l.Headline, BodyText: l.Body}
+	return ingested(&proto.Story{URI: "test:" + l.ID, Located: l.Located, Headline: l.Headline, BodyText: l.Body})
 }
 
 func countries(places []*proto.Place) (located string, codes []string) {

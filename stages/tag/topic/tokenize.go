@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	textkit "github.com/wirestream/wirestream/stages/internal/text"
 )
 
 // The tokenizer turns text into a stream of word hashes in one pass over the
@@ -14,6 +16,10 @@ import (
 // lexicon entry) and, when it contains an upper-case letter, a hash of the
 // word exactly as written (used for the few case-sensitive acronyms such as
 // "WHO" or "AI").
+//
+// Letters with diacritics and ligatures fold to ASCII in the lower-cased
+// hash (text.FoldRune, the fold dedupe and the geo tagger use): "café",
+// "CAFÉ" and "cafe" are one word, and so are "Zürich" and "Zurich".
 //
 // Three details matter for news copy:
 //   - a possessive "'s" or "’s" is dropped: "Putin’s" gives "putin";
@@ -171,7 +177,9 @@ func tokenize(dst []token, s string, maxExact int) []token {
 }
 
 // slowWord reads the word starting at s[start] byte by byte, for words with
-// non-ASCII letters or joined dots. It returns the token, the index just
+// non-ASCII letters or joined dots. Non-ASCII letters are folded
+// (textkit.FoldRune) or lower-cased in the lower-case hash; combining marks
+// inside the word are dropped from it. It returns the token, the index just
 // after the word and whether the word had a joined dot.
 func slowWord(s string, start int) (token, int, bool) {
 	lower, exact := newHasher(), newHasher()
@@ -199,14 +207,29 @@ loop:
 			break loop
 		case clsMulti:
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == '’' || (!unicode.IsLetter(r) && !unicode.IsDigit(r)) {
+			switch {
+			case unicode.Is(unicode.Mn, r):
+				// A combining mark inside a word ("cafe\u0301"): folded away,
+				// like the diacritic of a precomposed letter.
+			case r == '’' || (!unicode.IsLetter(r) && !unicode.IsDigit(r)):
 				break loop
+			default:
+				lr := unicode.ToLower(r)
+				if lr != r {
+					hasUpper = true
+				}
+				if f, ok := textkit.FoldRune(lr); ok {
+					for k := 0; k < len(f); k++ {
+						lower.add(f[k])
+					}
+				} else if f, ok := textkit.FoldRune(r); ok {
+					for k := 0; k < len(f); k++ {
+						lower.add(f[k])
+					}
+				} else {
+					lower.addRune(lr)
+				}
 			}
-			lr := unicode.ToLower(r)
-			if lr != r {
-				hasUpper = true
-			}
-			lower.addRune(lr)
 			for j := i; j < i+size; j++ {
 				exact.add(s[j])
 			}

@@ -50,6 +50,10 @@ func TestTokenizer(t *testing.T) {
 		{"punctuation", "war, war; war!", "war war war"},
 		{"hyphen", "cease-fire", "cease fire"},
 		{"non-ASCII letters", "Über Café", "über café"},
+		{"accents fold", "Café ZÜRICH São Tomé", "cafe zurich sao tome"},
+		{"ligatures fold", "Œuvre straße ﬁnal Æsir", "oeuvre strasse final aesir"},
+		{"combining marks fold", "cafe\u0301 Zu\u0308rich", "cafe zurich"},
+		{"accent in a long word", "internationalisé", "internationalise"},
 		{"long words", "Internationalisation INTERNATIONALISATION", "internationalisation internationalisation"},
 	}
 	for _, tt := range tests {
