@@ -29,6 +29,10 @@ type ServerConfig struct {
 	Name string
 	// ReadyTimeout bounds the wait for the server to accept clients. Default 10 s.
 	ReadyTimeout time.Duration
+	// User and Password, when set, are required of every client. Without
+	// them the server accepts anyone who can reach Listen: StartServer logs a
+	// warning when Listen is not a loopback address.
+	User, Password string
 }
 
 func (c *ServerConfig) setDefaults() {
@@ -90,6 +94,16 @@ func StartServer(cfg ServerConfig, log *zap.Logger) (*server.Server, error) {
 		StoreDir:   cfg.StoreDir,
 		MaxPayload: cfg.MaxPayload,
 		NoSigs:     true,
+		Username:   cfg.User,
+		Password:   cfg.Password,
+	}
+	if (cfg.User == "") != (cfg.Password == "") {
+		unlock()
+		return nil, fmt.Errorf("%w: ServerConfig.User and Password go together", ErrConfig)
+	}
+	if cfg.User == "" && !loopback(host) && log != nil {
+		log.Warn("the embedded NATS server listens beyond this machine without authentication: anyone who reaches it can read and write every stream (give --user and --password, or listen on 127.0.0.1)",
+			zap.String("listen", cfg.Listen))
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -107,6 +121,15 @@ func StartServer(cfg ServerConfig, log *zap.Logger) (*server.Server, error) {
 		return nil, fmt.Errorf("nats-server on %s not ready after %s", cfg.Listen, cfg.ReadyTimeout)
 	}
 	return s, nil
+}
+
+// loopback reports whether host only reaches this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // IsAddrInUse reports whether a listen failed because another process has

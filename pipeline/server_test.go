@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/wirestream/wirestream/pipeline"
 )
 
@@ -99,5 +102,43 @@ func TestServerPortInUse(t *testing.T) {
 	want := "listen " + ln.Addr().String() + ": address already in use (another wirestream run or nats-server?)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %q", err, want)
+	}
+}
+
+// With a user and password the embedded server refuses clients without
+// them; listening beyond loopback without them is warned about at start.
+func TestServerAuth(t *testing.T) {
+	s, err := pipeline.StartServer(pipeline.ServerConfig{Listen: "127.0.0.1:-1", StoreDir: t.TempDir(), User: "desk", Password: "s3cret"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Shutdown(); s.WaitForShutdown() }()
+	if nc, err := pipeline.Connect(pipeline.ConnConfig{URL: s.ClientURL()}, nil); err == nil {
+		nc.Close()
+		t.Fatal("a client without credentials was let in")
+	}
+	if nc, err := pipeline.Connect(pipeline.ConnConfig{URL: s.ClientURL(), User: "desk", Password: "wrong"}, nil); err == nil {
+		nc.Close()
+		t.Fatal("a wrong password was let in")
+	}
+	nc, err := pipeline.Connect(pipeline.ConnConfig{URL: s.ClientURL(), User: "desk", Password: "s3cret"}, nil)
+	if err != nil {
+		t.Fatalf("with the credentials: %v", err)
+	}
+	nc.Close()
+
+	core, logs := observer.New(zap.WarnLevel)
+	open, err := pipeline.StartServer(pipeline.ServerConfig{Listen: "0.0.0.0:-1", StoreDir: t.TempDir()}, zap.New(core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { open.Shutdown(); open.WaitForShutdown() }()
+	if logs.FilterMessageSnippet("without authentication").Len() != 1 {
+		t.Errorf("no warning for a server open beyond loopback: %v", logs.All())
+	}
+	for _, l := range logs.All() {
+		if strings.Contains(fmt.Sprint(l.ContextMap()), "s3cret") {
+			t.Errorf("a password was logged: %v", l)
+		}
 	}
 }

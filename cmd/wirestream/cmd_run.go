@@ -72,7 +72,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	var stopServer func()
 	if conn.cfg.URL == "" {
 		dir, _ := filepath.Abs(*data)
-		srv, err := pipeline.StartServer(pipeline.ServerConfig{Listen: *listen, StoreDir: dir}, log)
+		srv, err := pipeline.StartServer(pipeline.ServerConfig{Listen: *listen, StoreDir: dir,
+			User: conn.cfg.User, Password: conn.cfg.Password}, log)
 		if err != nil {
 			return err
 		}

@@ -146,7 +146,7 @@ func TestRunIngestTail(t *testing.T) {
 	go func() {
 		e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &runErr, getenv: func(string) string { return "" }}
 		done <- run(ctx, e, []string{"run", "--listen", "127.0.0.1:" + port, "--data", t.TempDir(), "--log-level", "warn",
-			"--metrics", "127.0.0.1:" + mport})
+			"--metrics", "127.0.0.1:" + mport, "--user", "desk", "--password", "s3cret"})
 	}()
 	// Ready means: streams created, connected, every stage consuming.
 	deadline := time.Now().Add(30 * time.Second)
@@ -163,14 +163,22 @@ func TestRunIngestTail(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	code, _, stderr := runCLI(ctx, "", "ingest", "--nats", url, "--source", "test", testdata("wire.txt"))
+	// The embedded server takes run's --user and --password: a client
+	// without them is refused.
+	if code, _, stderr := runCLI(ctx, "", "ingest", "--nats", url, "--source", "test", testdata("wire.txt")); code != 1 || !strings.Contains(stderr, "uthorization") {
+		t.Fatalf("ingest without credentials: exit %d: %s", code, stderr)
+	}
+	if strings.Contains(runErr.String(), "s3cret") {
+		t.Fatalf("the password was logged: %s", runErr.String())
+	}
+	code, _, stderr := runCLI(ctx, "", "ingest", "--nats", url, "--user", "desk", "--password", "s3cret", "--source", "test", testdata("wire.txt"))
 	if code != 0 || !strings.Contains(stderr, "1 accepted, 0 already stored (duplicate publish), 0 rejected") {
 		t.Fatalf("ingest: exit %d: %s", code, stderr)
 	}
 	tctx, tcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer tcancel()
 	for _, args := range [][]string{{"--region", "TR"}, {"--region", "western-asia"}, {}} {
-		code, stdout, stderr := runCLI(tctx, "", append([]string{"tail", "--nats", url, "--from-start", "--count", "1"}, args...)...)
+		code, stdout, stderr := runCLI(tctx, "", append([]string{"tail", "--nats", url, "--user", "desk", "--password", "s3cret", "--from-start", "--count", "1"}, args...)...)
 		if code != 0 || !strings.Contains(stdout, `"located":"ANKARA, Turkey"`) {
 			t.Fatalf("tail %v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}
