@@ -125,13 +125,16 @@ func TestCompareVersions(t *testing.T) {
 	tests := []struct {
 		a, b string
 		want int
+		ok   bool
 	}{
-		{"1", "2", -1}, {"10", "9", 1}, {"2", "2", 0}, {"", "1", -1}, {"1", "", 1},
-		{"1.10", "1.9", 1}, {"1.2", "1.2.1", -1}, {"b", "a", 1},
+		{"1", "2", -1, true}, {"10", "9", 1, true}, {"2", "2", 0, true}, {"", "1", -1, true}, {"1", "", 1, true},
+		{"1.10", "1.9", 1, true}, {"1.2", "1.2.1", -1, true}, {"007", "7", 0, true},
+		{"b", "a", 0, false}, {"v2", "3", 0, false}, {"2024-03-01", "2024-03-02", 0, false}, {"", "v1", 0, false},
+		{"1..2", "1.2", 0, false}, {"-1", "1", 0, false}, {"+1", "1", 0, false}, {"v2", "v2", 0, true},
 	}
 	for _, tt := range tests {
-		if got := proto.CompareVersions(tt.a, tt.b); got != tt.want {
-			t.Errorf("CompareVersions(%q,%q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		if got, ok := proto.CompareVersions(tt.a, tt.b); got != tt.want || ok != tt.ok {
+			t.Errorf("CompareVersions(%q,%q) = %d, %v, want %d, %v", tt.a, tt.b, got, ok, tt.want, tt.ok)
 		}
 	}
 }

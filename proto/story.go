@@ -200,40 +200,55 @@ func (s *Story) Clone() *Story {
 	return &c
 }
 
-// CompareVersions orders two ninjs version strings: negative when a is older
-// than b, zero when equal, positive when newer. Versions that are both
-// decimal integers compare numerically ("10" > "9"); otherwise they compare
-// as dotted sequences of numbers where possible ("1.10" > "1.9"), and finally
-// as plain strings. An empty version is older than any other.
-func CompareVersions(a, b string) int {
+// CompareVersions orders two ninjs version strings when both are numeric:
+// a decimal integer ("10" > "9"), a dotted sequence of them ("1.10" >
+// "1.9", "1.2" < "1.2.1"), or empty (no version: older than any other). It
+// returns negative when a is older, zero when equal, positive when newer,
+// and ok false when either is not numeric ("v2", "2024-03-01"): such
+// versions say nothing about order, and the dedupe stage orders them by
+// versioncreated, then by arrival.
+func CompareVersions(a, b string) (c int, ok bool) {
 	if a == b {
-		return 0
+		return 0, true
 	}
-	if a == "" {
-		return -1
+	an, aok := versionNumbers(a)
+	bn, bok := versionNumbers(b)
+	if !aok || !bok {
+		return 0, false
 	}
-	if b == "" {
-		return 1
-	}
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		x, errx := strconv.ParseUint(as[i], 10, 64)
-		y, erry := strconv.ParseUint(bs[i], 10, 64)
-		if errx != nil || erry != nil {
-			return strings.Compare(a, b)
-		}
-		if x != y {
-			if x < y {
-				return -1
+	for i := 0; i < len(an) && i < len(bn); i++ {
+		if an[i] != bn[i] {
+			if an[i] < bn[i] {
+				return -1, true
 			}
-			return 1
+			return 1, true
 		}
 	}
 	switch {
-	case len(as) < len(bs):
-		return -1
-	case len(as) > len(bs):
-		return 1
+	case len(an) < len(bn):
+		return -1, true
+	case len(an) > len(bn):
+		return 1, true
 	}
-	return 0
+	return 0, true
+}
+
+// versionNumbers parses a numeric version ("" is none: no numbers).
+func versionNumbers(v string) ([]uint64, bool) {
+	if v == "" {
+		return nil, true
+	}
+	parts := strings.Split(v, ".")
+	out := make([]uint64, len(parts))
+	for i, p := range parts {
+		if p == "" || p[0] == '+' {
+			return nil, false
+		}
+		n, err := strconv.ParseUint(p, 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		out[i] = n
+	}
+	return out, true
 }

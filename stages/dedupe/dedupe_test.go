@@ -77,6 +77,10 @@ func TestDecisions(t *testing.T) {
 	noVer2.body, noVer2.vc = bodyA+"\n\nMore follows.", 10
 
 	copyOf := func(x st, uri string, f func(*st)) st { x.uri, x.version = uri, "1"; f(&x); return x }
+	// Versions that are not numbers: ordered by versioncreated, then arrival.
+	ver := func(x st, version string, vc int, body string) st { x.version, x.vc, x.body = version, vc, body; return x }
+	more := bodyA + "\n\nMore follows."
+	most := more + "\n\nAnd more."
 
 	type step struct {
 		s      st
@@ -99,6 +103,14 @@ func TestDecisions(t *testing.T) {
 		{"equal version, other content, is stale", []step{{a1, proto.DedupeNew, "", 0},
 			{func() st { x := a1; x.body = bodyB; return x }(), proto.DedupeStale, "urn:a", 0}}},
 		{"versioncreated orders versionless stories", []step{{noVer1, proto.DedupeNew, "", 0}, {noVer2, proto.DedupeUpdate, "urn:nv", 0}, {noVer1, proto.DedupeStale, "urn:nv", 0}}},
+		{"non-numeric version then a numeric one", []step{{ver(a1, "v2", 0, bodyA), proto.DedupeNew, "", 0},
+			{ver(a1, "3", 10, more), proto.DedupeUpdate, "urn:a", 0}, {ver(a1, "4", 20, most), proto.DedupeUpdate, "urn:a", 0}}},
+		{"date versions follow versioncreated", []step{{ver(a1, "2024-03-02", 10, more), proto.DedupeNew, "", 0},
+			{ver(a1, "2024-03-01", 0, bodyA), proto.DedupeStale, "urn:a", 0}, {ver(a1, "2024-03-03", 20, most), proto.DedupeUpdate, "urn:a", 0}}},
+		{"non-numeric versions at one time follow arrival", []step{{ver(a1, "beta", 0, bodyA), proto.DedupeNew, "", 0},
+			{ver(a1, "alpha", 0, more), proto.DedupeUpdate, "urn:a", 0}, {ver(a1, "alpha", 0, more), proto.DedupeDuplicate, "urn:a", 0}}},
+		{"numeric versions still beat versioncreated", []step{{ver(a1, "10", 0, more), proto.DedupeNew, "", 0},
+			{ver(a1, "9", 30, bodyA), proto.DedupeStale, "urn:a", 0}}},
 		{"kill of known uri", []step{{a1, proto.DedupeNew, "", 0}, {kill, proto.DedupeKill, "urn:a", 0}, {kill, proto.DedupeDuplicate, "urn:a", 0}}},
 		{"original after its kill is stale", []step{{a1, proto.DedupeNew, "", 0}, {kill, proto.DedupeKill, "urn:a", 0}, {a2, proto.DedupeStale, "urn:a", 0}}},
 		{"kill of unknown uri", []step{{kill, proto.DedupeKill, "", 0}, {a1, proto.DedupeStale, "urn:a", 0}, {kill, proto.DedupeDuplicate, "urn:a", 0}}},

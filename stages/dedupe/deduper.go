@@ -320,16 +320,31 @@ func (d *Deduper) replay(ctx context.Context, s *proto.Story, f *features, rec *
 	return &proto.Dedupe{Status: proto.DedupeDuplicate, Of: s.URI}, nil
 }
 
-// compareStory orders two versions of one uri: by version, then (versions
-// equal) by versioncreated.
+// compareStory orders two versions of one uri:
+//
+//   - by version when both versions are numeric (proto.CompareVersions:
+//     "10" after "9", "1.10" after "1.9");
+//   - the same version: by versioncreated (a re-sent version with a later
+//     time is newer; same time, the same story);
+//   - versions that are not both numeric ("v2", "2024-03-01", or "v2" then
+//     "3") say nothing about order: by versioncreated, then by arrival (the
+//     raw history's sequence), so a provider's later copy is never stale
+//     just because its version string sorts lower.
 func compareStory(a, b *uriRecord) int {
-	if c := proto.CompareVersions(a.Version, b.Version); c != 0 {
+	c, numeric := proto.CompareVersions(a.Version, b.Version)
+	if numeric && c != 0 {
 		return c
 	}
 	switch {
 	case a.VC > b.VC:
 		return 1
 	case a.VC < b.VC:
+		return -1
+	case a.Version == b.Version || numeric:
+		return 0
+	case a.Seq > b.Seq:
+		return 1
+	case a.Seq < b.Seq:
 		return -1
 	}
 	return 0
