@@ -78,7 +78,10 @@ func TestDecisions(t *testing.T) {
 
 	copyOf := func(x st, uri string, f func(*st)) st { x.uri, x.version = uri, "1"; f(&x); return x }
 	// Versions that are not numbers: ordered by versioncreated, then arrival.
-	ver := func(x st, version string, vc int, body string) st { x.version, x.vc, x.body = version, vc, body; return x }
+	ver := func(x st, version string, vc int, body string) st {
+		x.version, x.vc, x.body = version, vc, body
+		return x
+	}
 	more := bodyA + "\n\nMore follows."
 	most := more + "\n\nAnd more."
 
