@@ -1,9 +1,6 @@
 package pipeline
 
 import (
-	"context"
-	"time"
-
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -76,25 +73,11 @@ func (m *Metrics) forStage(stage string) *stageMetrics {
 	}
 }
 
-// watchLag refreshes the lag gauges from the consumer's info until ctx ends.
-func (sm *stageMetrics) watchLag(ctx context.Context, c jetstream.Consumer, every time.Duration) {
+// setLag sets the lag gauges from the consumer's info.
+func (sm *stageMetrics) setLag(info *jetstream.ConsumerInfo) {
 	if sm == nil {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		ictx, cancel := context.WithTimeout(ctx, every)
-		info, err := c.Info(ictx)
-		cancel()
-		if err == nil {
-			sm.pending.Set(float64(info.NumPending))
-			sm.ackPending.Set(float64(info.NumAckPending))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	sm.pending.Set(float64(info.NumPending))
+	sm.ackPending.Set(float64(info.NumAckPending))
 }

@@ -140,6 +140,7 @@ type Stage struct {
 	close  func(ctx context.Context) error
 	stats  Stats
 	ready  chan struct{}
+	track  tracker
 }
 
 // inbound is one input message with its metadata.
@@ -229,19 +230,11 @@ func (st *Stage) Ready() <-chan struct{} { return st.ready }
 // a stage that cannot consume stops instead of idling.
 func (st *Stage) Run(ctx context.Context) error {
 	cfg := st.cfg
-	cons, err := ensureConsumer(ctx, st.js, cfg.Stream, jetstream.ConsumerConfig{
-		Durable:       cfg.Durable,
-		Description:   "wirestream stage " + cfg.Name,
-		FilterSubject: cfg.Subject,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       cfg.AckWait,
-		MaxDeliver:    -1, // the runtime enforces MaxDeliver so nothing is dropped silently
-		MaxAckPending: cfg.MaxAckPending,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
+	cons, err := ensureConsumer(ctx, st.js, cfg.Stream, st.consumerConfig(0))
 	if err != nil {
 		return err
 	}
+	st.track.init(cons.CachedInfo().AckFloor.Stream + 1)
 	// Handlers run under workCtx, which outlives ctx by up to DrainTimeout.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
@@ -257,30 +250,34 @@ func (st *Stage) Run(ctx context.Context) error {
 	// subscription queues deliveries without that limit (the pulls still
 	// bound them), and the callback blocks while every worker is busy.
 	msgs := make(chan jetstream.Msg)
-	abandon := make(chan struct{})    // closed when the drain gives up
+	abandon := make(chan struct{}) // closed when the drain gives up
+	workersDone := make(chan struct{})
 	var lastErr atomic.Pointer[error] // the last error the consumer reported
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		select {
-		case msgs <- m:
-		case <-abandon:
-			_ = m.Nak()
-		}
-	}, jetstream.PullMaxMessages(cfg.Batch), jetstream.PullExpiry(cfg.PullExpiry), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		st.log.Warn("fetch", zap.Error(err))
-		lastErr.Store(&err)
-	}))
+	consume := func(c jetstream.Consumer) (jetstream.ConsumeContext, error) {
+		lastErr.Store(nil)
+		return c.Consume(func(m jetstream.Msg) {
+			select {
+			case msgs <- m:
+			case <-abandon:
+				_ = m.Nak()
+			}
+		}, jetstream.PullMaxMessages(cfg.Batch), jetstream.PullExpiry(cfg.PullExpiry), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			st.log.Warn("fetch", zap.Error(err))
+			lastErr.Store(&err)
+		}))
+	}
+	cc, err := consume(cons)
 	if err != nil {
 		return fmt.Errorf("start fetching: %w", err)
 	}
-	// Taken now, while the subscription is valid: it is closed after the
-	// last callback has returned, so no delivery is left in msgs then.
-	consumed := cc.Closed()
 	st.log.Info("stage started", zap.String("stream", cfg.Stream), zap.String("subject", cfg.Subject),
 		zap.String("durable", cfg.Durable), zap.Int("workers", cfg.Workers))
 	close(st.ready)
 	lagCtx, stopLag := context.WithCancel(ctx)
 	defer stopLag()
-	go st.stats.m.watchLag(lagCtx, cons, 5*time.Second)
+	var lagCons atomic.Pointer[jetstream.Consumer]
+	lagCons.Store(&cons)
+	go st.watchConsumer(lagCtx, func() jetstream.Consumer { return *lagCons.Load() }, 5*time.Second)
 
 	var wg sync.WaitGroup
 	for range cfg.Workers {
@@ -291,7 +288,7 @@ func (st *Stage) Run(ctx context.Context) error {
 				select {
 				case m := <-msgs:
 					st.process(workCtx, m)
-				case <-consumed:
+				case <-workersDone:
 					return
 				}
 			}
@@ -299,25 +296,52 @@ func (st *Stage) Run(ctx context.Context) error {
 	}
 
 	// Consuming ends on ctx (shutdown: drain) or on its own, when the
-	// client gives up: the consumer was deleted, or the connection closed.
-	// Then the stage must not sit there alive and idle: Run returns an
-	// error, and the process stops (wirestream run exits non-zero).
+	// client gives up. A deleted consumer (nats consumer rm) is made again
+	// and consuming goes on, from where this process had got to: the
+	// other stages of the process never notice. Anything else (the
+	// connection closed) stops the stage with an error: a stage that
+	// cannot consume must not sit there alive and idle.
 	var stopped error
-	select {
-	case <-ctx.Done():
-	case <-consumed:
-	}
-	if ctx.Err() == nil {
-		reason := "consuming ended"
-		if e := lastErr.Load(); e != nil {
-			reason = (*e).Error()
+	for {
+		// Taken now, while the subscription is valid: it is closed after
+		// the last callback has returned, so no delivery is in msgs then.
+		consumed := cc.Closed()
+		select {
+		case <-ctx.Done():
+		case <-consumed:
 		}
-		st.log.Error("stage stopped consuming", zap.String("reason", reason))
-		stopped = fmt.Errorf("stopped consuming: %s", reason)
-	} else {
-		st.log.Info("stage draining")
-		cc.Drain()
+		if ctx.Err() != nil {
+			st.log.Info("stage draining")
+			cc.Drain()
+			break
+		}
+		reason := errors.New("consuming ended")
+		if e := lastErr.Load(); e != nil {
+			reason = *e
+		}
+		if !consumerGone(reason) {
+			st.log.Error("stage stopped consuming", zap.String("reason", reason.Error()))
+			stopped = fmt.Errorf("stopped consuming: %s", reason)
+			break
+		}
+		c, err := st.recreate(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			st.log.Error("stage stopped consuming: its consumer was deleted and could not be made again", zap.Error(err))
+			stopped = fmt.Errorf("stopped consuming: consumer %q deleted, and recreating it failed: %w", cfg.Durable, err)
+			break
+		}
+		if cc, err = consume(c); err != nil {
+			stopped = fmt.Errorf("start fetching again: %w", err)
+			break
+		}
+		lagCons.Store(&c)
 	}
+	// The final subscription is closed (or stopped below): no callback
+	// is left to hand a delivery to the workers.
+	go func() { <-cc.Closed(); close(workersDone) }()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
@@ -344,6 +368,152 @@ func (st *Stage) Run(ctx context.Context) error {
 	return stopped
 }
 
+// watchConsumer reads the consumer's info every few seconds until ctx
+// ends: its lag for the metrics, its ack floor for the tracker.
+func (st *Stage) watchConsumer(ctx context.Context, consumer func() jetstream.Consumer, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		ictx, cancel := context.WithTimeout(ctx, every)
+		info, err := consumer().Info(ictx)
+		cancel()
+		if err == nil {
+			st.stats.m.setLag(info)
+			st.track.ackFloor(info.AckFloor.Stream)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// consumerConfig is the stage's durable consumer; start > 0 makes it begin
+// at that stream sequence (a consumer made again after it was deleted).
+func (st *Stage) consumerConfig(start uint64) jetstream.ConsumerConfig {
+	cfg := st.cfg
+	cc := jetstream.ConsumerConfig{
+		Durable:       cfg.Durable,
+		Description:   "wirestream stage " + cfg.Name,
+		FilterSubject: cfg.Subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cfg.AckWait,
+		MaxDeliver:    -1, // the runtime enforces MaxDeliver so nothing is dropped silently
+		MaxAckPending: cfg.MaxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if start > 0 {
+		cc.DeliverPolicy, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start
+	}
+	return cc
+}
+
+// consumerGone reports whether consuming ended because the consumer no
+// longer exists.
+func consumerGone(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound)
+}
+
+// recreate makes the stage's consumer again after it was deleted, retrying
+// until ctx ends. On a work queue (what is acknowledged is gone) it starts
+// at the beginning, which is what is still unprocessed; on another stream
+// (the raw history) at the first input this process had not finished, so
+// nothing it processed is processed again and nothing after it is skipped.
+// Another process of the stage may have made it already: then it is used.
+func (st *Stage) recreate(ctx context.Context) (jetstream.Consumer, error) {
+	backoff := 100 * time.Millisecond
+	for {
+		var start uint64
+		s, err := st.js.Stream(ctx, st.cfg.Stream)
+		if err == nil && s.CachedInfo().Config.Retention != jetstream.WorkQueuePolicy {
+			start = st.track.floor()
+		}
+		if err == nil {
+			var c jetstream.Consumer
+			if c, err = ensureConsumer(ctx, st.js, st.cfg.Stream, st.consumerConfig(start)); err == nil {
+				st.log.Warn("the stage's consumer was deleted; made it again and consuming goes on",
+					zap.String("durable", st.cfg.Durable), zap.String("stream", st.cfg.Stream), zap.Uint64("from_stream_seq", start))
+				st.stats.incRecreated()
+				return c, nil
+			}
+		}
+		if errors.Is(err, ErrIncompatible) {
+			return nil, err
+		}
+		st.log.Warn("recreating the stage's consumer", zap.Error(err), zap.Duration("retry_in", backoff))
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(backoff):
+		}
+		if backoff < 5*time.Second {
+			backoff *= 2
+		}
+	}
+}
+
+// tracker follows which inputs are finished (acknowledged or
+// dead-lettered), so that a consumer made again after it was deleted starts
+// where the stage got to. An input handed back for a retry stays
+// unfinished until this process finishes it or the consumer's ack floor
+// (read every few seconds) passes it: then another process did.
+type tracker struct {
+	mu         sync.Mutex
+	next       uint64              // every input below it is finished
+	unfinished map[uint64]struct{} // inputs seen here and not yet finished
+}
+
+func (t *tracker) init(next uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next, t.unfinished = next, map[uint64]struct{}{}
+}
+
+func (t *tracker) start(seq uint64) {
+	t.mu.Lock()
+	t.unfinished[seq] = struct{}{}
+	t.mu.Unlock()
+}
+
+func (t *tracker) done(seq uint64) {
+	t.mu.Lock()
+	delete(t.unfinished, seq)
+	if seq >= t.next {
+		t.next = seq + 1
+	}
+	t.mu.Unlock()
+}
+
+// ackFloor takes the consumer's ack floor: every input up to it is
+// finished, by whichever process.
+func (t *tracker) ackFloor(floor uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for seq := range t.unfinished {
+		if seq <= floor {
+			delete(t.unfinished, seq)
+		}
+	}
+	if floor >= t.next {
+		t.next = floor + 1
+	}
+}
+
+// floor is where to start again: the lowest unfinished input, else the one
+// after the last finished.
+func (t *tracker) floor() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.next
+	for seq := range t.unfinished {
+		if seq < f {
+			f = seq
+		}
+	}
+	return max(f, 1)
+}
+
 func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 	md, err := m.Metadata()
 	if err != nil {
@@ -353,6 +523,7 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 	}
 	in := &inbound{msg: m, data: m.Data(), header: m.Headers(), subject: m.Subject(), stream: md.Stream,
 		seq: md.Sequence.Stream, delivered: md.NumDelivered, timestamp: md.Timestamp}
+	st.track.start(in.seq)
 	if in.header == nil {
 		in.header = nats.Header{}
 	}
@@ -410,7 +581,9 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 	if len(outs) == 0 {
 		st.stats.incDropped()
 	}
-	if err := m.Ack(); err != nil {
+	err = m.Ack()
+	st.track.done(in.seq) // its outputs are stored, acked or not
+	if err != nil {
 		st.log.Warn("ack", st.fields(in, zap.Error(err))...)
 		return
 	}
@@ -462,7 +635,9 @@ func (st *Stage) deadLetter(ctx context.Context, pub *publisher, in *inbound, ki
 		_ = in.msg.Nak()
 		return
 	}
-	if err := in.msg.TermWithReason(kind + ": " + oneLine(reason.Error())); err != nil {
+	err := in.msg.TermWithReason(kind + ": " + oneLine(reason.Error()))
+	st.track.done(in.seq)
+	if err != nil {
 		st.log.Warn("term", st.fields(in, zap.Error(err))...)
 	}
 	st.stats.incDeadLettered()

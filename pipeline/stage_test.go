@@ -70,13 +70,19 @@ func story(i int) *proto.Story {
 // feed publishes n stories (proto encoded) to the stage input.
 func (f *fixture) feed(from, n int) {
 	f.t.Helper()
+	f.feedTo(f.names.Work("test"), from, n)
+}
+
+// feedTo publishes n stories (proto encoded) on subject.
+func (f *fixture) feedTo(subject string, from, n int) {
+	f.t.Helper()
 	ctx := pipelinetest.Context(f.t, 10*time.Second)
 	for i := from; i < from+n; i++ {
 		b, err := proto.MarshalProto(story(i))
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		m := nats.NewMsg(f.names.Work("test"))
+		m := nats.NewMsg(subject)
 		m.Data = b
 		m.Header.Set(proto.HeaderEncoding, string(proto.EncodingProto))
 		if _, err := f.js.PublishMsg(ctx, m); err != nil {
@@ -364,38 +370,77 @@ func TestStageDrainTimeoutHandsBack(t *testing.T) {
 	}
 }
 
-// TestStageStopsWhenConsumerDeleted: deleting a running stage's consumer
-// (nats consumer rm) ends its consuming; Run must return an error naming
-// why instead of leaving a live process that consumes nothing.
-func TestStageStopsWhenConsumerDeleted(t *testing.T) {
-	f := newFixture(t)
-	cfg := f.stageCfg()
-	st, err := pipeline.NewStage(f.js, cfg, pipeline.HandlerFunc(upper), nil)
+// A stage whose consumer is deleted (nats consumer rm) makes it again and
+// goes on, from where it had got to: on a work queue and on a stream that
+// keeps what was read (the raw history), nothing is processed twice and
+// nothing after it is skipped.
+func TestStageRecreatesDeletedConsumer(t *testing.T) {
+	for _, kind := range []string{"work queue", "history"} {
+		t.Run(kind, func(t *testing.T) {
+			f := newFixture(t)
+			cfg := f.stageCfg()
+			subject := cfg.Subject
+			if kind == "history" {
+				ctx := pipelinetest.Context(t, 10*time.Second)
+				if _, err := f.js.CreateStream(ctx, jetstream.StreamConfig{Name: "TESTIN", Subjects: []string{"testin.>"}}); err != nil {
+					t.Fatal(err)
+				}
+				cfg.Stream, cfg.Subject, subject = "TESTIN", "testin.>", "testin.x"
+			}
+			st, stop := f.run(cfg, pipeline.HandlerFunc(upper))
+			f.feedTo(subject, 0, 5)
+			pipelinetest.Eventually(t, 10*time.Second, func() bool { return st.Stats().Processed == 5 }, "processed %d", st.Stats().Processed)
+			if err := f.js.DeleteConsumer(pipelinetest.Context(t, 5*time.Second), cfg.Stream, "ws-"+cfg.Name); err != nil {
+				t.Fatal(err)
+			}
+			pipelinetest.Eventually(t, 30*time.Second, func() bool { return st.Stats().ConsumerRecreated == 1 }, "consumer not made again")
+			f.feedTo(subject, 5, 5)
+			pipelinetest.Eventually(t, 30*time.Second, func() bool { return st.Stats().Processed == 10 }, "processed %d of 10", st.Stats().Processed)
+			stop()
+			got := f.outputs()
+			if len(got) != 10 {
+				t.Fatalf("%d distinct outputs, want 10", len(got))
+			}
+			for uri, n := range got {
+				if n != 1 {
+					t.Errorf("%s published %d times", uri, n)
+				}
+			}
+		})
+	}
+}
+
+// A stage whose connection is closed cannot consume: Run returns an error
+// naming why instead of leaving a live process that consumes nothing.
+func TestStageStopsWhenConnectionClosed(t *testing.T) {
+	s := pipelinetest.StartServer(t)
+	nc, js := pipelinetest.Connect(t, s)
+	names := proto.Live()
+	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, names, pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := pipeline.StageConfig{Name: "test", Stream: names.WorkStream(), Subject: names.Work("test"), DeadLetter: names.DLQ("test"),
+		Output: pipeline.To(names.Work("tested"), proto.EncodingProto)}
+	st, err := pipeline.NewStage(js, cfg, pipeline.HandlerFunc(upper), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- st.Run(ctx) }()
+	go func() { done <- st.Run(context.Background()) }()
 	select {
 	case <-st.Ready():
 	case err := <-done:
 		t.Fatalf("stage did not start: %v", err)
 	}
-	f.feed(0, 5)
-	pipelinetest.Eventually(t, 10*time.Second, func() bool { return st.Stats().Processed >= 5 }, "no progress")
-	if err := f.js.DeleteConsumer(pipelinetest.Context(t, 5*time.Second), cfg.Stream, "ws-"+cfg.Name); err != nil {
-		t.Fatal(err)
-	}
+	nc.Close()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "stopped consuming") {
 			t.Fatalf("Run returned %v, want a 'stopped consuming' error", err)
 		}
 		t.Logf("Run: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run still running 30 s after its consumer was deleted")
+	case <-time.After(60 * time.Second):
+		t.Fatal("Run still running 60 s after its connection closed")
 	}
 }
 

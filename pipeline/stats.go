@@ -12,6 +12,7 @@ type Stats struct {
 	deadLettered atomic.Int64 // inputs sent to the dead-letter subject
 	redelivered  atomic.Int64 // inputs seen with a delivery count above 1
 	publishRetry atomic.Int64 // output publishes retried
+	recreated    atomic.Int64 // times the consumer was made again after it was deleted
 
 	m *stageMetrics // Prometheus counterparts, nil without metrics
 }
@@ -66,21 +67,25 @@ func (s *Stats) incRedelivered() {
 	}
 }
 
+func (s *Stats) incRecreated() { s.recreated.Add(1) }
+
 // StatsSnapshot is a copy of the counters.
 type StatsSnapshot struct {
 	Processed, Dropped, Published, Duplicates, Errors, DeadLettered, Redelivered, PublishRetries int64
+	ConsumerRecreated                                                                            int64
 }
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() StatsSnapshot {
 	return StatsSnapshot{
-		Processed:      s.processed.Load(),
-		Dropped:        s.dropped.Load(),
-		Published:      s.published.Load(),
-		Duplicates:     s.duplicates.Load(),
-		Errors:         s.errors.Load(),
-		DeadLettered:   s.deadLettered.Load(),
-		Redelivered:    s.redelivered.Load(),
-		PublishRetries: s.publishRetry.Load(),
+		Processed:         s.processed.Load(),
+		Dropped:           s.dropped.Load(),
+		Published:         s.published.Load(),
+		Duplicates:        s.duplicates.Load(),
+		Errors:            s.errors.Load(),
+		DeadLettered:      s.deadLettered.Load(),
+		Redelivered:       s.redelivered.Load(),
+		PublishRetries:    s.publishRetry.Load(),
+		ConsumerRecreated: s.recreated.Load(),
 	}
 }

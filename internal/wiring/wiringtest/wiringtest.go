@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 
 	"github.com/wirestream/wirestream/internal/fileingest"
 	"github.com/wirestream/wirestream/internal/wiring"
@@ -52,7 +53,7 @@ func Start(t *testing.T, sc pipeline.StreamsConfig, tune func(*wiring.Config)) *
 	if tune != nil {
 		tune(&cfg)
 	}
-	stages, errc := wiring.RunStages(runCtx, js, wiring.Names(), cfg, nil)
+	stages, errc := wiring.RunStages(runCtx, js, wiring.Names(), cfg, testLog())
 	for _, st := range stages {
 		select {
 		case <-st.Ready():
@@ -138,4 +139,12 @@ func IngestPhases(t *testing.T, js jetstream.JetStream, names proto.Names, sourc
 		t.Fatalf("ingest result %+v, want 6 accepted and 3 rejected\n%s", total, report.String())
 	}
 	return report.String()
+}
+
+func testLog() *zap.Logger {
+	if os.Getenv("WS_TEST_LOG") == "" {
+		return nil
+	}
+	l, _ := zap.NewDevelopment()
+	return l
 }
