@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	"github.com/wirestream/wirestream/proto"
 )
 
 // publisher publishes messages asynchronously and waits for every ack,
@@ -22,9 +25,13 @@ type publisher struct {
 	log      *zap.Logger
 	timeout  time.Duration // per attempt
 	progress func()        // keeps the input alive; may be nil
+	retrying *atomic.Int32 // workers of the stage waiting to retry a publish; may be nil
 }
 
-// publishAll publishes msgs and returns their acks in order.
+// publishAll publishes msgs and returns their acks in order. A failure the
+// message itself causes (too large, headers over the server's 64 KiB, a bad
+// subject) is not retried: it returns at once with a permanent error
+// (proto.IsPermanent), and the stage dead-letters its input.
 func (p *publisher) publishAll(ctx context.Context, msgs []*nats.Msg) ([]*jetstream.PubAck, error) {
 	acks := make([]*jetstream.PubAck, len(msgs))
 	pending := make([]int, len(msgs))
@@ -36,6 +43,13 @@ func (p *publisher) publishAll(ctx context.Context, msgs []*nats.Msg) ([]*jetstr
 		failed, lastErr := p.try(ctx, msgs, pending, acks)
 		if len(failed) == 0 {
 			return acks, nil
+		}
+		if permanentPublish(lastErr) {
+			return nil, proto.Permanent(fmt.Errorf("publish %s: %w", msgs[failed[0]].Subject, lastErr))
+		}
+		if attempt == 0 && p.retrying != nil {
+			p.retrying.Add(1)
+			defer p.retrying.Add(-1)
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("publish %s: %w (last error: %v)", msgs[failed[0]].Subject, ctx.Err(), lastErr)
@@ -97,6 +111,29 @@ func (p *publisher) try(ctx context.Context, msgs []*nats.Msg, idx []int, acks [
 		}
 	}
 	return failed, lastErr
+}
+
+// jsErrCodeHeaderExceedsMaximum is the server's "header size exceeds
+// maximum allowed of 64k" (nats.go has no name for it).
+const jsErrCodeHeaderExceedsMaximum jetstream.ErrorCode = 10097
+
+// permanentPublish reports a publish failure that retrying cannot mend:
+// the message is refused for what it is, not for the server's state.
+func permanentPublish(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrBadSubject) || errors.Is(err, nats.ErrBadHeaderMsg) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case jetstream.JSErrCodeStreamMessageExceedsMaximum, jsErrCodeHeaderExceedsMaximum:
+			return true
+		}
+	}
+	return false
 }
 
 // appendLive appends the indexes whose publish was sent (a nil future was

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -141,6 +143,9 @@ type Stage struct {
 	stats  Stats
 	ready  chan struct{}
 	track  tracker
+	// retrying counts the workers waiting to retry a publish the server
+	// refused for its own trouble.
+	retrying atomic.Int32
 }
 
 // inbound is one input message with its metadata.
@@ -212,6 +217,11 @@ func newStage(js jetstream.JetStream, cfg StageConfig, log *zap.Logger) (*Stage,
 	st.stats.m = cfg.Metrics.forStage(cfg.Name)
 	return st, nil
 }
+
+// Stuck reports whether every worker of the stage is waiting to retry a
+// publish: the stage takes no new input until the server's trouble clears,
+// so the process is not ready (/readyz).
+func (st *Stage) Stuck() bool { return int(st.retrying.Load()) >= st.cfg.Workers }
 
 // Name returns the stage's name.
 func (st *Stage) Name() string { return st.cfg.Name }
@@ -531,7 +541,7 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 		st.stats.incRedelivered()
 	}
 	pub := &publisher{js: st.js, stats: &st.stats, log: st.log, timeout: st.cfg.PublishTimeout,
-		progress: func() { _ = m.InProgress() }}
+		progress: func() { _ = m.InProgress() }, retrying: &st.retrying}
 	if ctx.Err() != nil {
 		_ = m.Nak()
 		return
@@ -572,6 +582,12 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 			st.cfg.Observe(s)
 		}
 		if err := st.cfg.Output.publish(ctx, pub, in, s); err != nil {
+			if proto.IsPermanent(err) {
+				// The server refuses the output for what it is (too large,
+				// headers over its limit): no retry can store it.
+				st.deadLetter(ctx, pub, in, "permanent", err)
+				return
+			}
 			// Only shutdown stops the publisher's retries: hand the input back.
 			st.log.Warn("publish abandoned, input handed back", st.fields(in, zap.Error(err))...)
 			_ = m.Nak()
@@ -611,16 +627,25 @@ func (st *Stage) backoff(delivered uint64) time.Duration {
 	return st.cfg.Backoff[i]
 }
 
-// deadLetter publishes the input unchanged to the dead-letter subject with
-// the reason in headers, then terminates it. If the dead letter cannot be
-// stored (shutdown), the input is handed back instead.
+// deadLetter publishes the input to the dead-letter subject with the reason
+// in headers, then terminates it. If the dead letter cannot be stored
+// (shutdown), the input is handed back instead.
+//
+// The dead letter must be storable even when the input's own headers or
+// size are why it failed: copied header values are cut to
+// proto.DefaultLimits.HeaderBytes (at most 32 of them), and a body the
+// server refuses with the headers added is cut to what fits, saying so in
+// Ws-Error-Body.
 func (st *Stage) deadLetter(ctx context.Context, pub *publisher, in *inbound, kind string, reason error) {
 	dm := nats.NewMsg(st.cfg.DeadLetter)
 	dm.Data = in.data
+	copied := 0
 	for k, v := range in.header {
-		if k != proto.HeaderMsgID {
-			dm.Header[k] = v
+		if k == proto.HeaderMsgID || len(v) == 0 || copied == 32 {
+			continue
 		}
+		dm.Header[k] = []string{cutHeader(v[0], proto.DefaultLimits.HeaderBytes)}
+		copied++
 	}
 	dm.Header.Set(proto.HeaderMsgID, "dlq:"+in.stream+":"+strconv.FormatUint(in.seq, 10))
 	dm.Header.Set(proto.HeaderError, oneLine(reason.Error()))
@@ -630,18 +655,54 @@ func (st *Stage) deadLetter(ctx context.Context, pub *publisher, in *inbound, ki
 	dm.Header.Set(proto.HeaderOrigStream, in.stream)
 	dm.Header.Set(proto.HeaderOrigSeq, strconv.FormatUint(in.seq, 10))
 	dm.Header.Set(proto.HeaderDeliveredCount, strconv.FormatUint(in.delivered, 10))
-	if _, err := pub.publishAll(ctx, []*nats.Msg{dm}); err != nil {
+	_, err := pub.publishAll(ctx, []*nats.Msg{dm})
+	if proto.IsPermanent(err) {
+		// With the headers added, the body no longer fits: keep what does.
+		room := max(int(st.js.Conn().MaxPayload())-headerBytes(dm.Header)-1024, 0)
+		if room < len(dm.Data) {
+			dm.Header.Set(proto.HeaderErrorBody, fmt.Sprintf("cut to %d of %d bytes; the whole input is message %d of %s", room, len(in.data), in.seq, in.stream))
+			dm.Data = in.data[:room]
+		}
+		_, err = pub.publishAll(ctx, []*nats.Msg{dm})
+	}
+	if err != nil {
 		st.log.Warn("dead letter not stored, input handed back", st.fields(in, zap.Error(err))...)
 		_ = in.msg.Nak()
 		return
 	}
-	err := in.msg.TermWithReason(kind + ": " + oneLine(reason.Error()))
+	err = in.msg.TermWithReason(kind + ": " + oneLine(reason.Error()))
 	st.track.done(in.seq)
 	if err != nil {
 		st.log.Warn("term", st.fields(in, zap.Error(err))...)
 	}
 	st.stats.incDeadLettered()
 	st.log.Warn("dead-lettered", st.fields(in, zap.String("kind", kind), zap.String("dead_letter", st.cfg.DeadLetter), zap.Error(reason))...)
+}
+
+// cutHeader is v as a header value of at most n bytes, cut at a character
+// boundary and on one line.
+func cutHeader(v string, n int) string {
+	if strings.ContainsAny(v, "\r\n") {
+		v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+	}
+	if len(v) <= n {
+		return v
+	}
+	for n > 0 && !utf8.RuneStart(v[n]) {
+		n--
+	}
+	return v[:n]
+}
+
+// headerBytes is about what h takes on the wire.
+func headerBytes(h nats.Header) int {
+	n := 12 // "NATS/1.0\r\n" and the final "\r\n"
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 func (st *Stage) fields(in *inbound, extra ...zap.Field) []zap.Field {

@@ -470,3 +470,75 @@ func TestStageConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// An output the server refuses for what it is (a uri over the 64 KiB header
+// limit) is not retried for ever: the input is dead-lettered at once, with
+// the reason, and the dead letter itself is storable (copied headers cut);
+// the stories behind it go through.
+func TestStageDeadLettersUnpublishableOutput(t *testing.T) {
+	f := newFixture(t)
+	huge := strings.Repeat("u", 70000)
+	cfg := f.stageCfg()
+	cfg.Workers = 2
+	st, _ := f.run(cfg, pipeline.HandlerFunc(func(ctx context.Context, s *proto.Story) ([]*proto.Story, error) {
+		if s.IngestSeq <= 5 {
+			s.URI = huge // travels in Ws-Story-Uri
+		}
+		return upper(ctx, s)
+	}))
+	// The inputs carry a long header of their own, which the dead letter copies.
+	ctx := pipelinetest.Context(t, 10*time.Second)
+	for i := range 6 {
+		b, _ := proto.MarshalProto(story(i))
+		m := nats.NewMsg(f.names.Work("test"))
+		m.Data = b
+		m.Header.Set(proto.HeaderEncoding, string(proto.EncodingProto))
+		m.Header.Set(proto.HeaderOrigin, strings.Repeat("o", 40000))
+		if _, err := f.js.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pipelinetest.Eventually(t, 20*time.Second, func() bool { return st.Stats().DeadLettered == 5 && st.Stats().Processed == 1 },
+		"stats %+v, want 5 dead-lettered, 1 processed", st.Stats)
+	if got := f.outputs(); len(got) != 1 || got["urn:test:5"] != 1 {
+		t.Fatalf("outputs %v, want the sixth story once", got)
+	}
+	if st.Stats().PublishRetries != 0 {
+		t.Errorf("%d publish retries: a refusal for size must not be retried", st.Stats().PublishRetries)
+	}
+	stream, err := f.js.Stream(ctx, f.names.DLQStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := stream.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := m.Header.Get(proto.HeaderError); !strings.Contains(e, "header size exceeds") || m.Header.Get(proto.HeaderErrorKind) != "permanent" {
+		t.Errorf("dead letter reason %q kind %q", e, m.Header.Get(proto.HeaderErrorKind))
+	}
+	if o := m.Header.Get(proto.HeaderOrigin); len(o) != proto.DefaultLimits.HeaderBytes {
+		t.Errorf("copied header is %d bytes, want it cut to %d", len(o), proto.DefaultLimits.HeaderBytes)
+	}
+	if s, err := proto.UnmarshalProto(m.Data); err != nil || !strings.HasPrefix(s.URI, "urn:test:") {
+		t.Errorf("dead letter body is not the input: %v", err)
+	}
+}
+
+// A stage whose every worker waits to retry a publish (the output stream
+// is gone: the server's trouble, not the input's) is stuck, so not ready;
+// once the stream is back it goes on and is no longer stuck.
+func TestStageStuckWhileEveryWorkerRetries(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.stageCfg()
+	cfg.Workers = 2
+	cfg.Output = pipeline.To("stuck.out", proto.EncodingProto)
+	cfg.PublishTimeout = time.Second
+	st, _ := f.run(cfg, pipeline.HandlerFunc(upper))
+	f.feed(0, 2)
+	pipelinetest.Eventually(t, 20*time.Second, st.Stuck, "stage not stuck while both workers retry")
+	if _, err := f.js.CreateStream(pipelinetest.Context(t, 5*time.Second), jetstream.StreamConfig{Name: "STUCK", Subjects: []string{"stuck.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	pipelinetest.Eventually(t, 30*time.Second, func() bool { return st.Stats().Processed == 2 && !st.Stuck() }, "stage did not recover: %+v", st.Stats)
+}

@@ -47,4 +47,5 @@ const (
 	HeaderOrigStream     = "Ws-Original-Stream"
 	HeaderOrigSeq        = "Ws-Original-Seq"
 	HeaderDeliveredCount = "Ws-Delivered"
+	HeaderErrorBody      = "Ws-Error-Body" // set when the body had to be cut to store the dead letter
 )

@@ -131,6 +131,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 				default:
 					return fmt.Errorf("stage %s starting", st.Name())
 				}
+				if st.Stuck() {
+					return fmt.Errorf("stage %s: every worker is waiting to retry a publish the server refused", st.Name())
+				}
 			}
 			if runCtx.Err() != nil {
 				return errors.New("shutting down")
