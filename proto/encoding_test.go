@@ -199,7 +199,7 @@ func TestTokens(t *testing.T) {
 		t.Error("TopicToken accepted a label")
 	}
 	ns, err := proto.Namespace("backfill-2024")
-	if err != nil || ns.OutAll() != "ws.ns.backfill-2024.out.all" || ns.OutStream() != "WS_NS_BACKFILL_2024_OUT" {
+	if err != nil || ns.OutAll() != "ws.ns.backfill_2024.out.all" || ns.OutStream() != "WS_NS_BACKFILL_2024_OUT" {
 		t.Errorf("namespace = %+v, %v", ns, err)
 	}
 	if _, err := proto.Namespace("a.b"); err == nil {

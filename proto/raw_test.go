@@ -38,3 +38,22 @@ func TestParseRawMetaDefaults(t *testing.T) {
 		t.Errorf("empty meta gives headers %v", h)
 	}
 }
+
+// One namespace, however it is spelt: the streams are upper case, so the
+// subjects must not differ by case or by '-' and '_' (replay --into ARCH1
+// then tail --namespace arch1 read the same stories).
+func TestNamespaceSpellings(t *testing.T) {
+	a, err := proto.Namespace("Arch-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{"arch-1", "ARCH_1", "arch_1"} {
+		b, err := proto.Namespace(other)
+		if err != nil || b != a {
+			t.Errorf("Namespace(%q) = %+v, %v; want %+v", other, b, err, a)
+		}
+	}
+	if a.Prefix != "ws.ns.arch_1" || a.StreamPrefix != "WS_NS_ARCH_1" {
+		t.Errorf("names %+v", a)
+	}
+}

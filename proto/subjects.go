@@ -34,7 +34,10 @@ type Names struct {
 func Live() Names { return Names{Prefix: DefaultPrefix, StreamPrefix: "WS"} }
 
 // Namespace returns the names of an isolated namespace (used by replay
-// --into NAME). An empty name is the live pipeline.
+// --into NAME). An empty name is the live pipeline. Names are not case
+// sensitive and '-' is '_' ("Trial-1" and "trial_1" are one namespace):
+// stream names are upper case with '_', so two spellings must not make two
+// sets of subjects over one set of streams.
 func Namespace(name string) (Names, error) {
 	if name == "" {
 		return Live(), nil
@@ -42,9 +45,10 @@ func Namespace(name string) (Names, error) {
 	if Token(name) != name {
 		return Names{}, fmt.Errorf("%w: namespace %q may only use letters, digits, '-' and '_'", ErrBadCode, name)
 	}
+	name = strings.ToLower(strings.ReplaceAll(name, "-", "_"))
 	return Names{
 		Prefix:       DefaultPrefix + ".ns." + name,
-		StreamPrefix: "WS_NS_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")),
+		StreamPrefix: "WS_NS_" + strings.ToUpper(name),
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +17,7 @@ import (
 )
 
 func cmdReplay(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "replay", "[--nats URL] (--since RFC3339 [--until RFC3339] | --from-files PATH...) [--speed max|original|Nx] [--into NAME] [--resume]")
+	fs := newFlags(e, "replay", "[--nats URL] (--since RFC3339 [--until RFC3339] | --from-files PATH...) [--speed max|original|Nx] [--into NAME] [--resume] | --drop NAME")
 	conn := addConnFlags(fs, e)
 	since := fs.String("since", "", "replay the raw history from this time (RFC 3339)")
 	until := fs.String("until", "", "up to this time (default: now)")
@@ -27,8 +28,29 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	workers := fs.Int("workers", 4, "workers per stage for the namespace's stages (with --into)")
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story accepted")
 	logLevel := fs.String("log-level", "info", "log level")
+	drop := fs.String("drop", "", "delete the replay namespace NAME (its streams, dedupe state and checkpoint) and exit")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *drop != "" {
+		if *fromFiles || *since != "" || *into != "" || fs.NArg() > 0 {
+			return usagef("--drop NAME takes no other replay flags")
+		}
+		if _, err := proto.Namespace(*drop); err != nil {
+			return usagef("--drop: %v", err)
+		}
+		nc, js, err := conn.connect("wirestream replay --drop", nil)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := replay.Drop(dctx, js, proto.Live(), *drop); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "replay: namespace %s dropped\n", *drop)
+		return nil
 	}
 	cfg := replay.Config{Live: proto.Live(), Into: *into, Resume: *resume, Workers: *workers, MaxBytes: *maxBytes}
 	switch {
@@ -65,7 +87,10 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	if _, err := proto.Namespace(*into); err != nil {
 		return usagef("--into: %v", err)
 	}
-	log, err := newLogger(e, *logLevel, "console")
+	// Logs go through the progress bar, which clears its line for them and
+	// draws itself again after, so the two never interleave.
+	p := newProgress(e.stderr)
+	log, err := newLogger(&env{stderr: p}, *logLevel, "console")
 	if err != nil {
 		return err
 	}
@@ -74,14 +99,22 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer nc.Close()
-	p := newProgress(e.stderr)
 	cfg.Progress = p.update
+	cfg.Starting = func(total, resumed int) {
+		switch {
+		case *into == "":
+			fmt.Fprintf(p, "replay: %d stories go into the live pipeline again: each is added to the raw history (%s) once more, and dedupe sends those subscribers already had to the audit subject\n",
+				total-resumed, proto.Live().RawStream())
+		case resumed > 0:
+			fmt.Fprintf(p, "replay: %d of %d stories into %s, resuming after the %d stored before\n", total-resumed, total, *into, resumed)
+		}
+	}
 	res, err := replay.Run(ctx, js, cfg, log.Named("replay"))
 	p.finish()
+	if errors.Is(err, replay.ErrInterrupted) {
+		return interrupted{fmt.Sprintf("%v; continue with: wirestream replay --resume (and the same arguments)", err)}
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted after %d of %d stories; run again with --resume to continue", res.Skipped+res.Replayed, res.Total)
-		}
 		return err
 	}
 	fmt.Fprintf(e.stderr, "replay: %d stories replayed", res.Replayed)
@@ -111,23 +144,23 @@ func parseSpeed(s string) (float64, error) {
 	return v, nil
 }
 
-// progress shows done/total, rate and ETA: a bar redrawn in place on a
-// terminal, a line every 5 seconds otherwise (logs).
+// progress shows stored/total (and processed, for a namespace), rate and
+// ETA: a bar redrawn in place on a terminal, a line every 5 seconds
+// otherwise (logs). It is also the writer logs go through: on a terminal it
+// clears the bar's line for a log line and draws the bar again after it.
 type progress struct {
 	mu        sync.Mutex
 	w         io.Writer
 	tty       bool
-	start     time.Time
-	first     time.Time // when the first story was sent
+	drawn     bool // the bar is on the screen, on the current line
+	first     time.Time
 	firstDone int
 	last      time.Time
-	done      int
-	total     int
-	finished  bool
+	p         replay.Progress
 }
 
 func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, start: time.Now()}
+	p := &progress{w: w}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true
@@ -136,21 +169,37 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-func (p *progress) update(done, total int) {
+// Write writes a log line (or a message) without tearing the bar.
+func (p *progress) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty && p.drawn {
+		_, _ = io.WriteString(p.w, "\r\033[K")
+		p.drawn = false
+	}
+	n, err := p.w.Write(b)
+	if p.tty && p.p.Total > 0 {
+		p.draw()
+	}
+	return n, err
+}
+
+func (p *progress) update(r replay.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
-	if p.done == 0 && done > 0 && p.first.IsZero() {
-		// Rate and ETA count from the first story sent, not from the
+	if p.first.IsZero() && r.Stored > 0 {
+		// Rate and ETA count from the first story stored, not from the
 		// time spent reading the archive.
-		p.first, p.firstDone = now, done
+		p.first, p.firstDone = now, r.Stored
 	}
-	p.done, p.total = done, total
+	finished := r.Stored == r.Total && (r.Processed < 0 || r.Processed == r.Total)
+	p.p = r
 	every := 5 * time.Second
 	if p.tty {
 		every = 100 * time.Millisecond
 	}
-	if now.Sub(p.last) < every && done < total {
+	if now.Sub(p.last) < every && !finished {
 		return
 	}
 	p.last = now
@@ -158,32 +207,42 @@ func (p *progress) update(done, total int) {
 }
 
 func (p *progress) draw() {
+	r := p.p
+	done := r.Stored
+	if r.Processed >= 0 {
+		done = r.Processed // a namespace replay is done when its stages are
+	}
 	elapsed := time.Since(p.first).Seconds()
 	rate := 0.0
 	if elapsed > 0 && !p.first.IsZero() {
-		rate = float64(p.done-p.firstDone) / elapsed
+		rate = float64(done-min(done, p.firstDone)) / elapsed
 	}
 	eta := "?"
 	if rate > 0 {
-		eta = (time.Duration(float64(p.total-p.done)/rate) * time.Second).Round(time.Second).String()
+		eta = (time.Duration(float64(r.Total-done)/rate) * time.Second).Round(time.Second).String()
+	}
+	counts := fmt.Sprintf("%d/%d stored", r.Stored, r.Total)
+	if r.Processed >= 0 {
+		counts += fmt.Sprintf(", %d processed", r.Processed)
 	}
 	if p.tty {
 		const width = 30
 		filled := 0
-		if p.total > 0 {
-			filled = width * p.done / p.total
+		if r.Total > 0 {
+			filled = min(width, width*done/r.Total)
 		}
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d  %.0f/s  ETA %s ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), p.done, p.total, rate, eta)
+		fmt.Fprintf(p.w, "\r\033[K[%s%s] %s  %.0f/s  ETA %s", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), counts, rate, eta)
+		p.drawn = true
 		return
 	}
-	fmt.Fprintf(p.w, "%s replay progress: %d/%d stories, %.0f/s, ETA %s\n", time.Now().UTC().Format(time.RFC3339), p.done, p.total, rate, eta)
+	fmt.Fprintf(p.w, "%s replay progress: %s, %.0f/s, ETA %s\n", time.Now().UTC().Format(time.RFC3339), counts, rate, eta)
 }
 
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.tty && p.total > 0 {
-		p.draw()
+	if p.tty && p.drawn {
 		fmt.Fprintln(p.w)
+		p.drawn = false
 	}
 }

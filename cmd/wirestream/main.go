@@ -26,6 +26,13 @@ func (e usageError) Is(t error) bool { return t == errUsage }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// interrupted is a command stopped by SIGINT or SIGTERM before it was
+// done: one line saying where it stands, exit status 130 (as a shell
+// reports a process ended by SIGINT).
+type interrupted struct{ msg string }
+
+func (e interrupted) Error() string { return e.msg }
+
 type command struct {
 	name, summary string
 	run           func(ctx context.Context, env *env, args []string) error
@@ -74,6 +81,9 @@ func run(ctx context.Context, e *env, args []string) int {
 				return 0
 			case errors.Is(err, flag.ErrHelp):
 				return 0
+			case errors.As(err, new(interrupted)):
+				fmt.Fprintf(e.stderr, "wirestream %s: %v\n", c.name, err)
+				return 130
 			case errors.Is(err, errUsage):
 				fmt.Fprintf(e.stderr, "wirestream %s: %v (see wirestream %s --help)\n", c.name, err, c.name)
 				return 2

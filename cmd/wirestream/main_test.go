@@ -14,6 +14,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/pipeline/pipelinetest"
+	"github.com/wirestream/wirestream/proto"
 )
 
 // runCLI runs the CLI in-process and returns its exit status and output.
@@ -246,5 +250,21 @@ func TestVersion(t *testing.T) {
 	}
 	if code, _, _ := runCLI(context.Background(), "", "version", "extra"); code != 2 {
 		t.Errorf("version with an argument: exit %d, want 2", code)
+	}
+}
+
+// Interrupted (SIGINT, here a cancelled context), replay says in one line
+// where it stands and how to go on, and exits 130.
+func TestReplayInterruptedExits130(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	if err := pipeline.EnsureStreams(pipelinetest.Context(t, 10*time.Second), js, proto.Live(), pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, _, stderr := runCLI(ctx, "", "replay", "--nats", srv.ClientURL(), "--from-files", testdata("feed.jsonl"), "--into", "cut", "--log-level", "warn")
+	if code != 130 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "interrupted") || !strings.Contains(stderr, "--resume") {
+		t.Fatalf("exit %d, stderr %q; want 130 and one line", code, stderr)
 	}
 }

@@ -46,7 +46,7 @@ type Config struct {
 	LiveNodes bool
 	// URL, when set, measures an external NATS server or cluster instead of
 	// the embedded one. Every phase runs in its own bench namespace (streams
-	// WS_NS_BENCH_*, subjects ws.ns.bench-*), which it deletes before it
+	// WS_NS_BENCH_*, subjects ws.ns.bench_*), which it deletes before it
 	// starts and when it ends; nothing else on the server is touched. The
 	// CPU figures are then this process's alone (clients and stages), not
 	// the server's.

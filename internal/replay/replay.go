@@ -58,11 +58,35 @@ type Config struct {
 	// Data is the process's tag data (nil: loaded when the namespace's
 	// stages start).
 	Data *wiring.Data
-	// Progress is called after each stored story (done, total).
-	Progress func(done, total int)
+	// Progress is called as the replay goes: after stored stories, and
+	// while the namespace's stages work through them.
+	Progress func(Progress)
+	// Starting, when set, is called once the stories to replay are known,
+	// before any is sent: total, and how many an interrupted run already sent.
+	Starting func(total, resumedFrom int)
 	// Sent, when set, is called with each story's send time (tests).
 	Sent func(i int, at time.Time)
 }
+
+// Progress is where a replay stands.
+type Progress struct {
+	Total int
+	// Stored is how many stories JetStream has stored (in order; an
+	// interrupted run's included when resumed).
+	Stored int
+	// Processed is how many the namespace's stages have finished (with
+	// Into; -1 for a replay into the live pipeline, whose stages also work
+	// on live input).
+	Processed int
+}
+
+// ErrInterrupted is returned when ctx ends before the replay is done; the
+// checkpoint is saved, so the same replay with Resume continues it.
+var ErrInterrupted = errors.New("replay: interrupted")
+
+// ErrNamespaceInUse is returned for a replay into a namespace that already
+// holds one, without Resume.
+var ErrNamespaceInUse = errors.New("replay: namespace in use")
 
 // Result counts a replay.
 type Result struct {
@@ -113,6 +137,9 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 	}
 	res.Total = src.Total()
 	runKey := src.Key()
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("%w before the first story was sent", ErrInterrupted)
+	}
 
 	// Progress lives in a KV bucket so an interrupted replay can resume.
 	kv, err := pipeline.EnsureBucket(ctx, js, jetstream.KeyValueConfig{Bucket: cfg.Live.StreamPrefix + "_REPLAY", Description: "wirestream replay checkpoints", History: 1})
@@ -132,6 +159,15 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 		}
 	}
 	res.Skipped = start
+	if cfg.Into != "" && !cfg.Resume {
+		if n, err := pipeline.CountMsgs(ctx, js, target.RawStream(), ""); err == nil && n > 0 {
+			return res, fmt.Errorf("%w: namespace %s already holds a replay (%d raw stories): continue it with --resume, or drop it first (wirestream replay --drop %s)",
+				ErrNamespaceInUse, cfg.Into, n, cfg.Into)
+		}
+	}
+	if cfg.Starting != nil {
+		cfg.Starting(res.Total, start)
+	}
 
 	var stop func() error
 	if cfg.Into != "" {
@@ -151,7 +187,7 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 				return res, fmt.Errorf("namespace %s: %w", cfg.Into, err)
 			case <-ctx.Done():
 				_ = stop()
-				return res, ctx.Err()
+				return res, fmt.Errorf("%w before the first story was sent", ErrInterrupted)
 			}
 		}
 		if len(stages) == 0 {
@@ -200,22 +236,36 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 		if stop != nil {
 			_ = stop()
 		}
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("%w at %d of %d stories stored", ErrInterrupted, done, res.Total)
+		}
 		return res, err
 	}
 	save(done)
 	if stop != nil {
-		// Wait until the namespace's pipeline has dealt with every story.
+		// Wait until the namespace's pipeline has dealt with every story:
+		// every stage's consumer has delivered all its input and holds
+		// nothing unacknowledged.
 		log.Info("all stories sent; waiting for the namespace's stages", zap.String("namespace", cfg.Into), zap.Int("stories", done))
-		want := uint64(done)
-		deadline := time.Now().Add(10 * time.Minute)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
 		for {
 			res.Published, _ = pipeline.CountMsgs(ctx, js, target.OutStream(), target.OutAll())
 			res.Audited, _ = pipeline.CountMsgs(ctx, js, target.AuditStream(), "")
 			res.DeadLettered, _ = pipeline.CountMsgs(ctx, js, target.DLQStream(), "")
-			if res.Published+res.Audited+res.DeadLettered >= want || ctx.Err() != nil || time.Now().After(deadline) {
+			idle, processed := namespaceIdle(ctx, js, target)
+			if cfg.Progress != nil {
+				cfg.Progress(Progress{Total: res.Total, Stored: done, Processed: min(processed, done)})
+			}
+			if idle {
 				break
 			}
-			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				_ = stop()
+				return res, fmt.Errorf("%w with all %d stories stored and %d processed", ErrInterrupted, done, min(processed, done))
+			case <-tick.C:
+			}
 		}
 		if err := stop(); err != nil {
 			return res, err
@@ -226,6 +276,63 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 		log.Warn("replay checkpoint delete", zap.Error(err))
 	}
 	return res, nil
+}
+
+// namespaceIdle reports whether every stage of a namespace has consumed all
+// its input and holds nothing unacknowledged, and how many raw stories the
+// first stage has finished.
+func namespaceIdle(ctx context.Context, js jetstream.JetStream, n proto.Names) (idle bool, processed int) {
+	idle = true
+	for i, name := range wiring.Names() {
+		stream, _ := wiring.Input(n, i)
+		c, err := js.Consumer(ctx, stream, wiring.Durable(n, name))
+		if err != nil {
+			return false, processed
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return false, processed
+		}
+		if i == 0 {
+			processed = int(info.AckFloor.Stream)
+		}
+		if info.NumPending > 0 || info.NumAckPending > 0 || info.NumRedelivered > 0 {
+			idle = false
+		}
+	}
+	return idle, processed
+}
+
+// Drop deletes a replay namespace: its streams, its dedupe state and its
+// checkpoint. The live pipeline is never dropped.
+func Drop(ctx context.Context, js jetstream.JetStream, live proto.Names, name string) error {
+	if name == "" {
+		return errors.New("replay: drop needs a namespace name; the live pipeline is never dropped")
+	}
+	n, err := proto.Namespace(name)
+	if err != nil {
+		return err
+	}
+	streams := []string{n.RawStream(), n.WorkStream(), n.OutStream(), n.AuditStream(), n.DLQStream(), n.DedupeLogStream(), "KV_" + n.DedupeBucket()}
+	dropped := 0
+	for _, st := range streams {
+		err := js.DeleteStream(ctx, st)
+		switch {
+		case err == nil:
+			dropped++
+		case !errors.Is(err, jetstream.ErrStreamNotFound):
+			return fmt.Errorf("drop %s: %w", st, err)
+		}
+	}
+	if kv, err := js.KeyValue(ctx, live.StreamPrefix+"_REPLAY"); err == nil {
+		if err := kv.Delete(ctx, proto.Token(name)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return fmt.Errorf("drop the checkpoint of %s: %w", name, err)
+		}
+	}
+	if dropped == 0 {
+		return fmt.Errorf("replay: no namespace %s on this server", name)
+	}
+	return nil
 }
 
 // replayChunk is how many stories are read ahead of sending.
@@ -271,7 +378,11 @@ func (s *sender) stored(a pipeline.RawAck) {
 		s.save(s.done)
 	}
 	if s.cfg.Progress != nil {
-		s.cfg.Progress(s.done, s.total)
+		processed := -1
+		if s.cfg.Into != "" {
+			processed = 0 // counted once every story is stored
+		}
+		s.cfg.Progress(Progress{Total: s.total, Stored: s.done, Processed: processed})
 	}
 }
 

@@ -125,13 +125,13 @@ func TestReplayResume(t *testing.T) {
 	writeJSONL(t, filepath.Join(dir, "a.jsonl"), corpus.Generate(corpus.Config{Stories: n, Size: 1500, Seed: 9}))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := replay.Config{Live: proto.Live(), Into: "resume", Files: []string{dir}, Progress: func(done, total int) {
-		if done >= n/3 {
+	cfg := replay.Config{Live: proto.Live(), Into: "resume", Files: []string{dir}, Progress: func(p replay.Progress) {
+		if p.Stored >= n/3 {
 			cancel()
 		}
 	}}
 	res, err := replay.Run(ctx, js, cfg, nil)
-	if !errors.Is(err, context.Canceled) {
+	if !errors.Is(err, replay.ErrInterrupted) {
 		t.Fatalf("interrupted replay: %v (%+v)", err, res)
 	}
 	if res.Replayed >= n {
@@ -216,13 +216,13 @@ func TestReplayHistoryResume(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := replay.Config{Live: live, Into: "hist", Since: time.Now().Add(-time.Hour), Progress: func(done, total int) {
-		if done >= n/2 {
+	cfg := replay.Config{Live: live, Into: "hist", Since: time.Now().Add(-time.Hour), Progress: func(p replay.Progress) {
+		if p.Stored >= n/2 {
 			cancel()
 		}
 	}}
 	res, err := replay.Run(ctx, js, cfg, nil)
-	if !errors.Is(err, context.Canceled) || res.Replayed >= n {
+	if !errors.Is(err, replay.ErrInterrupted) || res.Replayed >= n {
 		t.Fatalf("interrupted replay: %v (%+v)", err, res)
 	}
 	cfg.Progress = nil
@@ -240,5 +240,67 @@ func TestReplayHistoryResume(t *testing.T) {
 	}
 	if dups := pipelinetest.StreamMsgs(t, js, ns.AuditStream(), ns.Audit(proto.DedupeDuplicate)); dups != 0 {
 		t.Errorf("%d stories replayed twice (audited as duplicates)", dups)
+	}
+}
+
+// A second replay into a namespace that already holds one is refused with
+// the way out, instead of a false summary over the first one's output;
+// dropped, the namespace takes a new replay whose summary is its own.
+func TestReplayNamespaceInUse(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	dir := t.TempDir()
+	const n = 30
+	writeJSONL(t, filepath.Join(dir, "a.jsonl"), corpus.Generate(corpus.Config{Stories: n, Size: 800, Seed: 17}))
+	ctx := pipelinetest.Context(t, 120*time.Second)
+	cfg := replay.Config{Live: proto.Live(), Into: "Trial-1", Files: []string{dir}}
+	first, err := replay.Run(ctx, js, cfg, nil)
+	if err != nil || first.Published != n {
+		t.Fatalf("first replay: %+v %v", first, err)
+	}
+	cfg.Into = "trial_1" // the same namespace, spelt otherwise
+	_, err = replay.Run(ctx, js, cfg, nil)
+	if !errors.Is(err, replay.ErrNamespaceInUse) || !strings.Contains(err.Error(), "--resume") || !strings.Contains(err.Error(), "--drop trial_1") {
+		t.Fatalf("second replay into the namespace: %v", err)
+	}
+	must(t, replay.Drop(ctx, js, proto.Live(), "trial_1"))
+	again, err := replay.Run(ctx, js, cfg, nil)
+	if err != nil || again.Published != n || again.Audited != 0 {
+		t.Fatalf("replay after the drop: %+v %v", again, err)
+	}
+	if err := replay.Drop(ctx, js, proto.Live(), "nothing-here"); err == nil {
+		t.Error("dropping a namespace that does not exist succeeded")
+	}
+}
+
+// Interrupted while the namespace's stages are still at work (every story
+// stored), the replay says so instead of a summary, and the progress it
+// reports counts what the stages processed, not only what was sent.
+func TestReplayInterruptedWhileProcessing(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	dir := t.TempDir()
+	const n = 300
+	writeJSONL(t, filepath.Join(dir, "a.jsonl"), corpus.Generate(corpus.Config{Stories: n, Size: 1500, Seed: 19}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var last replay.Progress
+	cfg := replay.Config{Live: proto.Live(), Into: "busy", Files: []string{dir}, Workers: 1, Progress: func(p replay.Progress) {
+		last = p
+		if p.Stored == n && p.Processed >= 0 && p.Processed < n {
+			cancel() // everything sent, the stages not through
+		}
+	}}
+	res, err := replay.Run(ctx, js, cfg, nil)
+	if !errors.Is(err, replay.ErrInterrupted) || !strings.Contains(err.Error(), "all 300 stories stored") {
+		t.Fatalf("replay interrupted while processing: %v (%+v)", err, res)
+	}
+	if last.Stored != n || last.Processed >= n {
+		t.Fatalf("last progress %+v", last)
+	}
+	cfg.Progress, cfg.Resume = nil, true
+	done, err := replay.Run(pipelinetest.Context(t, 120*time.Second), js, cfg, nil)
+	if err != nil || done.Published+done.Audited != n {
+		t.Fatalf("resumed: %+v %v", done, err)
 	}
 }
