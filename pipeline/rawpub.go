@@ -29,6 +29,12 @@ type RawPublisherConfig struct {
 	// acknowledgement before Publish or Flush give up with ErrNoAck.
 	// Default 30 s.
 	AckTimeout time.Duration
+	// Reader, when set, is the durable consumer that reads the raw history
+	// (the first stage's). When the history has a size bound
+	// (--history-max-bytes) and is full, storing more drops its oldest
+	// stories: while those are not yet read by Reader, a publish is refused
+	// with ErrHistoryFull instead, so no story is ever dropped unread.
+	Reader string
 }
 
 func (c *RawPublisherConfig) setDefaults() {
@@ -52,6 +58,11 @@ func (c RawPublisherConfig) Validate() error {
 	}
 	return nil
 }
+
+// ErrHistoryFull is a publish refused because the raw history is at its
+// size bound and storing more would drop stories the first stage has not
+// read yet. It is the server's state, not the input's: try again later.
+var ErrHistoryFull = errors.New("raw history full")
 
 // RawMsg is one raw input to store in the history.
 type RawMsg struct {
@@ -88,6 +99,15 @@ type RawPublisher struct {
 	cfg     RawPublisherConfig
 	js      jetstream.JetStream
 	pending []pendingRaw
+	guard   historyGuard
+}
+
+// historyGuard keeps what the publisher knows of the raw history's size
+// bound, refreshed from the server when the bound is near.
+type historyGuard struct {
+	checked  time.Time // when the stream's state was last read
+	maxBytes int64     // the bound; <= 0: none
+	bytes    int64     // stored bytes at checked, plus what was sent since
 }
 
 type pendingRaw struct {
@@ -163,12 +183,67 @@ func (p *RawPublisher) Publish(ctx context.Context, m RawMsg, done func(RawAck))
 	if id == "" {
 		id = RawID(m.Meta.Source, m.Meta.Origin, m.Data)
 	}
+	if err := p.roomFor(ctx, len(m.Data)); err != nil {
+		if !errors.Is(err, ErrHistoryFull) {
+			return err
+		}
+		p.pending = append(p.pending, pendingRaw{err: err, meta: m.Meta, id: id, done: done})
+		p.Poll()
+		return nil
+	}
 	msg := &nats.Msg{Subject: p.cfg.Names.Raw(m.Meta.Source), Data: m.Data, Header: nats.Header(m.Meta.Header())}
 	msg.Header.Set(proto.HeaderMsgID, id)
 	f, err := p.js.PublishMsgAsync(msg)
 	p.pending = append(p.pending, pendingRaw{f: f, err: err, meta: m.Meta, id: id, done: done})
 	p.Poll()
 	return nil
+}
+
+// roomFor checks that storing n more bytes drops no unread story. Far from
+// the bound it costs nothing; near it, a read of the stream and the
+// reader's consumer per publish.
+func (p *RawPublisher) roomFor(ctx context.Context, n int) error {
+	if p.cfg.Reader == "" {
+		return nil
+	}
+	g := &p.guard
+	size := int64(n) + 512 // headers
+	stale := time.Since(g.checked) > 10*time.Second
+	near := g.maxBytes > 0 && g.bytes+size > g.maxBytes-g.maxBytes/20
+	if !stale && !near {
+		g.bytes += size
+		return nil
+	}
+	s, err := p.js.Stream(ctx, p.cfg.Names.RawStream())
+	if err != nil {
+		return nil // Check reports a missing stream; a publish error says the rest
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil
+	}
+	g.checked, g.maxBytes, g.bytes = time.Now(), info.Config.MaxBytes, int64(info.State.Bytes)
+	if g.maxBytes <= 0 || info.Config.Discard != jetstream.DiscardOld || g.bytes+size <= g.maxBytes {
+		g.bytes += size
+		return nil
+	}
+	// Full: storing this drops the oldest stories. Fine when the reader has
+	// read them (and a few after, for the bytes this one needs).
+	c, err := p.js.Consumer(ctx, p.cfg.Names.RawStream(), p.cfg.Reader)
+	if err != nil {
+		return fmt.Errorf("%w: the history is at its bound of %d bytes and its reader %s is not there to have read the oldest stories", ErrHistoryFull, g.maxBytes, p.cfg.Reader)
+	}
+	ci, err := c.Info(ctx)
+	if err != nil {
+		return nil
+	}
+	if ci.AckFloor.Stream >= info.State.FirstSeq+8 {
+		g.bytes += size
+		return nil
+	}
+	unread := info.State.LastSeq - ci.AckFloor.Stream
+	return fmt.Errorf("%w: %d bytes stored, bound %d (--history-max-bytes), and its oldest stories are not yet ingested (%d unread): try again once the ingest stage catches up, or raise the bound",
+		ErrHistoryFull, info.State.Bytes, g.maxBytes, unread)
 }
 
 // Poll delivers the outcomes already known, without waiting.

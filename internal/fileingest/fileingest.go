@@ -17,6 +17,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
@@ -65,7 +66,7 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 	if err != nil {
 		return res, err
 	}
-	pub, err := pipeline.NewRawPublisher(js, pipeline.RawPublisherConfig{Names: cfg.Names, Window: 1024, AckTimeout: cfg.Timeout})
+	pub, err := pipeline.NewRawPublisher(js, pipeline.RawPublisherConfig{Names: cfg.Names, Window: 1024, AckTimeout: cfg.Timeout, Reader: wiring.RawReader(cfg.Names)})
 	if err != nil {
 		return res, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/segmentio/encoding/json"
 	"go.uber.org/zap"
 
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
@@ -190,7 +191,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
-	pub, err := pipeline.NewRawPublisher(h.js, pipeline.RawPublisherConfig{Names: h.cfg.Names, AckTimeout: h.cfg.Timeout})
+	pub, err := pipeline.NewRawPublisher(h.js, pipeline.RawPublisherConfig{Names: h.cfg.Names, AckTimeout: h.cfg.Timeout, Reader: wiring.RawReader(h.cfg.Names)})
 	if err != nil {
 		h.reply(w, http.StatusInternalServerError, httpReply{Error: err.Error()})
 		return
@@ -211,6 +212,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if storeErr == nil {
 		storeErr = pub.Flush(ctx)
+	}
+	if errors.Is(storeErr, pipeline.ErrHistoryFull) {
+		w.Header().Set("Retry-After", "30")
+		h.reply(w, http.StatusInsufficientStorage, httpReply{Error: storeErr.Error()})
+		return
 	}
 	if storeErr != nil {
 		h.log.Warn("http push: not stored", zap.String("source", source), zap.Error(storeErr))

@@ -355,7 +355,7 @@ type sender struct {
 }
 
 func newSender(js jetstream.JetStream, target proto.Names, id string, cfg Config, total, done int, save func(int)) (*sender, error) {
-	pub, err := pipeline.NewRawPublisher(js, pipeline.RawPublisherConfig{Names: target, Window: 256})
+	pub, err := pipeline.NewRawPublisher(js, pipeline.RawPublisherConfig{Names: target, Window: 256, Reader: wiring.RawReader(target)})
 	if err != nil {
 		return nil, err
 	}

@@ -164,6 +164,10 @@ func Output(n proto.Names, i int) pipeline.Output {
 	})
 }
 
+// RawReader is the consumer that reads a namespace's raw history (the
+// first stage's): what must not be dropped from the history unread.
+func RawReader(n proto.Names) string { return Durable(n, table[0].Name) }
+
 // Durable is the consumer name of a stage in a namespace, shared by every
 // process that runs it.
 func Durable(n proto.Names, stage string) string {
