@@ -248,8 +248,10 @@ func (f fanOutCopies) publish(ctx context.Context, p *publisher, in *inbound, s 
 
 // headlineHeader is a headline as a header value: at most 200 bytes, cut
 // at a character boundary (a cut inside a UTF-8 sequence made the value
-// invalid UTF-8), and on one line (a CR or LF would end the header; ingest
-// already normalises headlines to one line, other producers may not).
+// invalid UTF-8), on one line (a CR or LF would end the header; ingest
+// already normalises headlines to one line, other producers may not), and
+// without control or bidi-override characters (a terminal running nats
+// sub would act on them).
 func headlineHeader(h string) string {
 	if len(h) > 200 {
 		n := 200
@@ -258,13 +260,24 @@ func headlineHeader(h string) string {
 		}
 		h = h[:n]
 	}
-	if strings.ContainsAny(h, "\r\n") {
+	if strings.IndexFunc(h, unprintable) >= 0 {
 		h = strings.Map(func(r rune) rune {
-			if r == '\r' || r == '\n' {
+			switch {
+			case r == '\r' || r == '\n' || r == '\t':
 				return ' '
+			case unprintable(r):
+				return -1
 			}
 			return r
 		}, h)
 	}
 	return h
+}
+
+// unprintable: control characters (C0, DEL, C1) and the bidirectional
+// overrides and isolates, which reorder what a terminal shows (a headline
+// watched with nats sub must read as it is).
+func unprintable(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) ||
+		r == utf8.RuneError
 }
