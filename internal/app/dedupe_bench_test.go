@@ -13,8 +13,8 @@ import (
 	"github.com/wirestream/wirestream/stages/dedupe"
 )
 
-// newStories returns n distinct ~6 KB corpus stories (uris urn:bench:0,
-// 1, ...) that are all new to a Deduper that sees them in order. A corpus
+// newStories returns n distinct ~6 KB corpus stories (uris urn:bench:N,
+// N their place in the corpus) that are all new to a Deduper that sees them in order. A corpus
 // built from templates holds the odd near duplicate (about one in 20,000:
 // with seed 22 the 10,472nd story); an in-memory Deduper with the stage's
 // settings finds those, and they are left out.
@@ -26,13 +26,15 @@ func newStories(b *testing.B, n int, seed uint64) []*proto.Story {
 	}
 	items := corpus.Generate(corpus.Config{Stories: n + n/1000 + 10, Size: 6000, Seed: seed})
 	out := make([]*proto.Story, 0, n)
-	for _, it := range items {
+	for i, it := range items {
 		if len(out) == n {
 			break
 		}
+		// Numbered by place in the corpus: a story left out keeps its uri
+		// (the Deduper has recorded it), and the next one needs another.
 		s := it.Story
-		s.URI = fmt.Sprintf("urn:bench:%d", len(out))
-		s.IngestSeq = uint64(len(out) + 1)
+		s.URI = fmt.Sprintf("urn:bench:%d", i)
+		s.IngestSeq = uint64(i + 1)
 		got, err := d.Decide(context.Background(), s)
 		if err != nil {
 			b.Fatal(err)
