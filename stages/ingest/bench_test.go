@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -71,5 +72,44 @@ func BenchmarkNormalizeText(b *testing.B) {
 				_ = ingest.NormalizeText(c.s)
 			}
 		})
+	}
+}
+
+// TestBenchInputs checks that the benchmark inputs take the paths their
+// names say: every Parse input parses, the quoted ninjs carries its
+// typography as UTF-8 (not \u escapes), and NormalizeText returns the clean
+// texts as they are, without allocating (the fast path), and rewrites the
+// dirty one (the full pass).
+func TestBenchInputs(t *testing.T) {
+	st, err := ingest.New(ingest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ninjs, text := sixKB()
+	qninjs, qtext := quotedSixKB()
+	if bytes.Contains(qninjs, []byte(`\u`)) || bytes.Count(qninjs, []byte("’")) < 50 {
+		t.Errorf("ninjs-quoted does not carry its typography as UTF-8")
+	}
+	for name, data := range map[string][]byte{"ninjs": ninjs, "text": text, "ninjs-quoted": qninjs, "text-quoted": qtext} {
+		s, err := st.Parse(data, "")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if s.Located != "TASHKENT, Uzbekistan" || len(s.BodyText) < 5900 {
+			t.Errorf("%s: located %q, body %d bytes", name, s.Located, len(s.BodyText))
+		}
+	}
+	clean := string(text)
+	dirty := strings.ReplaceAll(clean, ".\n", ". \t\n")
+	for name, s := range map[string]string{"clean": clean, "clean-quoted": string(qtext)} {
+		if got := ingest.NormalizeText(s); got != s {
+			t.Errorf("%s: NormalizeText changed it", name)
+		}
+		if n := testing.AllocsPerRun(10, func() { _ = ingest.NormalizeText(s) }); n != 0 {
+			t.Errorf("%s: NormalizeText allocated %v times: not the fast path", name, n)
+		}
+	}
+	if ingest.NormalizeText(dirty) != clean {
+		t.Errorf("dirty: NormalizeText does not give the clean text")
 	}
 }
