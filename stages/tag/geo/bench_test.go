@@ -90,14 +90,14 @@ func placeCounts(p *geo.Parser, s *proto.Story) (countries, regions int) {
 // countries/op and regions/op report them). cpu-ns/op is process CPU
 // time per op, which other processes on the machine do not inflate.
 func BenchmarkTag(b *testing.B) {
-	benchTag(b, realisticStory(b))
+	benchTag(b, ingested(realisticStory(b)))
 }
 
 // BenchmarkTagManyPlaces tags 6 KB of labelled stories chosen for the most
 // countries (manyPlacesStory): 118 places, 91 countries and 27 M49
 // regions, a worst case for scoring and sorting.
 func BenchmarkTagManyPlaces(b *testing.B) {
-	benchTag(b, manyPlacesStory(b))
+	benchTag(b, ingested(manyPlacesStory(b)))
 }
 
 func benchTag(b *testing.B, s *proto.Story) {
@@ -168,7 +168,7 @@ func realisticStory(tb testing.TB) *proto.Story {
 // Tag scales.
 func BenchmarkTagParallel(b *testing.B) {
 	p := geo.New(loadGazetteer(b))
-	s := realisticStory(b)
+	s := ingested(realisticStory(b))
 	b.SetBytes(int64(len(s.BodyText)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -188,7 +188,7 @@ func BenchmarkTagParallel(b *testing.B) {
 // places, each with its evidence).
 func BenchmarkExplain(b *testing.B) {
 	p := geo.New(loadGazetteer(b))
-	s := realisticStory(b)
+	s := ingested(realisticStory(b))
 	b.ReportAllocs()
 	b.ResetTimer()
 	places := 0
@@ -236,8 +236,8 @@ func TestBenchStories(t *testing.T) {
 		s                  *proto.Story
 		countries, regions int
 	}{
-		{"realistic", realisticStory(t), 28, 9},
-		{"many-places", manyPlacesStory(t), 91, 27},
+		{"realistic", ingested(realisticStory(t)), 28, 9},
+		{"many-places", ingested(manyPlacesStory(t)), 91, 27},
 	} {
 		if n := len(c.s.BodyText); n < 6<<10-4 || n > 6<<10 {
 			t.Errorf("%s: body is %d bytes, want 6 KB", c.name, n)
