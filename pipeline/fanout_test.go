@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
@@ -41,75 +44,81 @@ func tagged(i int) *proto.Story {
 	return s
 }
 
-// Every story reaches a subscriber of each of its nodes exactly once, as a
-// full story, even when the publishing stage sees inputs twice: with stored
-// notifications (the default) and with live ones (StreamsConfig.LiveNodes),
-// where Subscribe reads out.all and filters on Ws-Nodes, and a plain core
-// NATS subscriber of a node subject still gets one notification per story.
+// TestFanOutSubscribe: the publishing stage sees every input twice (a
+// real redelivery: the first delivery is held in the handler past AckWait,
+// the server delivers the input again, and both deliveries publish), with
+// stored notifications (the default) and with live ones
+// (StreamsConfig.LiveNodes). Deliveries are counted per story:
+//
+//   - readers of the output stream through JetStream consumers (Subscribe,
+//     which wirestream tail uses, and a durable explicit-ack consumer as
+//     nats consumer add makes) get each story exactly once: JetStream
+//     stored one copy (the second publish was a duplicate by Nats-Msg-Id);
+//   - a plain core NATS subscriber of a node subject (nats sub SUBJECT) gets
+//     one notification per handling, so twice here: core delivery happens
+//     before the stream drops the duplicate, and a live notification is
+//     simply sent again.
 func TestFanOutSubscribe(t *testing.T) {
 	t.Run("stored", func(t *testing.T) { testFanOutSubscribe(t, false) })
 	t.Run("live", func(t *testing.T) { testFanOutSubscribe(t, true) })
 }
 
 func testFanOutSubscribe(t *testing.T, live bool) {
+	const n = 30
 	f := newFixtureStreams(t, pipeline.StreamsConfig{LiveNodes: live})
-	liveUZ := make(chan *nats.Msg, 100)
-	sub, err := f.nc.ChanSubscribe(f.names.Region("UZ"), liveUZ)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Unsubscribe()
-	if err := f.nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	uz := f.names.Region("UZ")
+	core := newCoreCounter(t, f.nc, uz)
 	cfg := f.stageCfg()
 	cfg.Output = pipeline.FanOut(f.names.OutStream(), f.names.OutAll(), nodesOf(f.names))
-	st, _ := f.run(cfg, pipeline.HandlerFunc(func(_ context.Context, s *proto.Story) ([]*proto.Story, error) {
+	cfg.AckWait = time.Second // the minimum: the held first deliveries expire soon
+	cfg.Workers = 2 * n       // every story's two deliveries in handlers at once
+	twice := newRedeliverEach()
+	st, _ := f.run(cfg, twice.wrap(func(_ context.Context, s *proto.Story) ([]*proto.Story, error) {
 		return []*proto.Story{tagged(int(s.IngestSeq) - 1)}, nil
 	}))
-	const n = 30
 	f.feed(0, n)
-	pipelinetest.Eventually(t, 10*time.Second, func() bool { return st.Stats().Processed == n }, "processed %d", st.Stats().Processed)
+	pipelinetest.Eventually(t, 20*time.Second, func() bool { return f.consumerIdle("ws-test") && twice.total() == st.Stats().Processed },
+		"inputs not all handled twice and acknowledged: %+v, %d handlings", st.Stats, twice.total)
+	handled := twice.counts()
+	for i := range n {
+		if c := handled[story(i).URI]; c < 2 {
+			t.Fatalf("%s handled %d times, want at least 2 (the test must redeliver every input)", story(i).URI, c)
+		}
+	}
+	if s := st.Stats(); s.Redelivered < n || s.Duplicates < n {
+		t.Fatalf("stats %+v: want every input redelivered and its second full-story publish a duplicate", s)
+	}
 
-	count := func(subject string, want int) map[string]int {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		got := map[string]int{}
-		total := 0
-		err := pipeline.Subscribe(ctx, f.js, pipeline.SubscribeConfig{Names: f.names, Subject: subject, FromStart: true}, func(d pipeline.Delivery) error {
-			if d.Story == nil || d.Story.BodyText != "body" || d.Seq == 0 {
-				return fmt.Errorf("delivery without the full story: %+v", d)
-			}
-			if !slices.Contains(nodesOf(f.names)(d.Story), d.Subject) && d.Subject != f.names.OutAll() {
-				return fmt.Errorf("%s delivered on %s, which is not one of its nodes", d.Story.URI, d.Subject)
-			}
-			got[d.Story.URI]++
-			total++
-			if total == want {
-				return pipeline.ErrStop
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	// JetStream readers of the output stream: exactly once per story.
+	for _, sub := range []struct {
+		subject string
+		want    int
+	}{{uz, n}, {f.names.Region("KZ"), n / 2}, {f.names.Topic("11000000"), n}, {f.names.OutAll(), n}} {
+		got := f.subscribeCount(sub.subject, sub.want)
+		if len(got) != sub.want {
+			t.Errorf("Subscribe %s: %d distinct stories, want %d", sub.subject, len(got), sub.want)
 		}
-		if total != want {
-			t.Fatalf("%s: %d deliveries, want %d", subject, total, want)
+		for uri, c := range got {
+			if c != 1 {
+				t.Errorf("Subscribe %s: %s delivered %d times, want once", sub.subject, uri, c)
+			}
 		}
-		return got
 	}
-	for uri, c := range count(f.names.Region("UZ"), n) {
+	durableSubject := uz // a durable consumer of the node, as nats consumer add --filter makes
+	if live {
+		durableSubject = f.names.OutAll() // no stored nodes: a durable consumer reads out.all
+	}
+	durable := f.durableCount(durableSubject)
+	for uri, c := range durable {
 		if c != 1 {
-			t.Errorf("UZ: %s delivered %d times", uri, c)
+			t.Errorf("durable consumer of %s: %s delivered %d times, want once", durableSubject, uri, c)
 		}
 	}
-	if got := count(f.names.Region("KZ"), n/2); len(got) != n/2 {
-		t.Errorf("KZ: %d distinct stories, want %d", len(got), n/2)
+	if len(durable) != n {
+		t.Errorf("durable consumer of %s: %d distinct stories, want %d", durableSubject, len(durable), n)
 	}
-	count(f.names.Topic("11000000"), n)
-	count(f.names.OutAll(), n)
-	// Nothing more than expected was stored: n full stories and 3-4 notifications each.
+	// Nothing more than once was stored: n full stories, one notification
+	// per story per node (none when live).
 	if all := pipelinetest.StreamMsgs(t, f.js, f.names.OutStream(), f.names.OutAll()); all != n {
 		t.Errorf("out.all holds %d stories, want %d", all, n)
 	}
@@ -120,42 +129,231 @@ func testFanOutSubscribe(t *testing.T, live bool) {
 	if kz := pipelinetest.StreamMsgs(t, f.js, f.names.OutStream(), f.names.Region("KZ")); kz != wantKZ {
 		t.Errorf("KZ node holds %d notifications, want %d", kz, wantKZ)
 	}
-	// The core subscriber of UZ saw every story's notification, pointing at
-	// a stored full story whose Ws-Nodes header names UZ.
-	seen := map[string]bool{}
-	for len(seen) < n {
-		select {
-		case m := <-liveUZ:
-			seq, err := strconv.ParseUint(m.Header.Get(proto.HeaderStorySeq), 10, 64)
-			if err != nil {
-				t.Fatalf("notification without a story seq: %v", m.Header)
-			}
-			raw, err := f.js.Conn().Request("$JS.API.DIRECT.GET."+f.names.OutStream(), []byte(fmt.Sprintf(`{"seq":%d}`, seq)), 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if nodes := raw.Header.Get(proto.HeaderNodes); !strings.Contains(nodes, f.names.Region("UZ")) {
-				t.Fatalf("story %d: Ws-Nodes %q lacks the UZ node", seq, nodes)
-			}
-			uri := m.Header.Get(proto.HeaderStoryURI)
-			var i int
-			if _, err := fmt.Sscanf(uri, "urn:test:%d", &i); err != nil {
-				t.Fatalf("notification with story uri %q: %v", uri, err)
-			}
-			if got, want := m.Header.Get(proto.HeaderHeadline), story(i).Headline; got != want {
-				t.Fatalf("%s: notification headline %q, want %q", uri, got, want)
-			}
-			if got := m.Header.Get(proto.HeaderStoryStream); got != f.names.OutStream() {
-				t.Fatalf("%s: notification names stream %q, want %q", uri, got, f.names.OutStream())
-			}
-			if got := m.Header.Get(proto.HeaderStoryVersion); got != "1" {
-				t.Fatalf("%s: notification version %q", uri, got)
-			}
-			seen[uri] = true
-		case <-time.After(10 * time.Second):
-			t.Fatalf("core subscriber of UZ saw %d of %d stories", len(seen), n)
+
+	// The core subscriber of UZ: one notification per handling (twice per
+	// story here), each pointing at the one stored full story.
+	want := 0
+	for _, c := range handled {
+		want += c
+	}
+	pipelinetest.Eventually(t, 10*time.Second, func() bool { return core.total() >= want }, "core subscriber of UZ got %d notifications, want %d", core.total, want)
+	if r := st.Stats().PublishRetries; r != 0 {
+		t.Fatalf("%d publish retries: the core subscriber's count would include them", r)
+	}
+	for uri, c := range core.counts() {
+		if c != handled[uri] {
+			t.Errorf("core subscriber of UZ: %s received %d times, handled %d times", uri, c, handled[uri])
 		}
 	}
+	seqs := map[string]string{}
+	for _, m := range core.msgs() {
+		uri := m.Header.Get(proto.HeaderStoryURI)
+		seq := m.Header.Get(proto.HeaderStorySeq)
+		if prev, ok := seqs[uri]; ok && prev != seq {
+			t.Fatalf("%s: notifications point at stories %s and %s, want one stored story", uri, prev, seq)
+		}
+		seqs[uri] = seq
+		f.checkNotification(m, uz)
+	}
+	t.Logf("%d handlings of %d inputs (%+v); core subscriber of UZ: %d notifications; JetStream readers: one delivery per story", want, n, st.Stats(), core.total())
+	if len(seqs) != n {
+		t.Errorf("core subscriber of UZ saw %d distinct stories, want %d", len(seqs), n)
+	}
+}
+
+// checkNotification checks a node notification's headers and that the
+// full story it points at is stored and names node in Ws-Nodes.
+func (f *fixture) checkNotification(m *nats.Msg, node string) {
+	t := f.t
+	t.Helper()
+	seq, err := strconv.ParseUint(m.Header.Get(proto.HeaderStorySeq), 10, 64)
+	if err != nil {
+		t.Fatalf("notification without a story seq: %v", m.Header)
+	}
+	raw, err := f.nc.Request("$JS.API.DIRECT.GET."+f.names.OutStream(), []byte(fmt.Sprintf(`{"seq":%d}`, seq)), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nodes := raw.Header.Get(proto.HeaderNodes); !strings.Contains(nodes, node) {
+		t.Fatalf("story %d: Ws-Nodes %q lacks %s", seq, nodes, node)
+	}
+	uri := m.Header.Get(proto.HeaderStoryURI)
+	var i int
+	if _, err := fmt.Sscanf(uri, "urn:test:%d", &i); err != nil {
+		t.Fatalf("notification with story uri %q: %v", uri, err)
+	}
+	if got, want := m.Header.Get(proto.HeaderHeadline), story(i).Headline; got != want {
+		t.Fatalf("%s: notification headline %q, want %q", uri, got, want)
+	}
+	if got := m.Header.Get(proto.HeaderStoryStream); got != f.names.OutStream() {
+		t.Fatalf("%s: notification names stream %q, want %q", uri, got, f.names.OutStream())
+	}
+	if got := m.Header.Get(proto.HeaderStoryVersion); got != "1" {
+		t.Fatalf("%s: notification version %q", uri, got)
+	}
+}
+
+// subscribeCount reads subject with Subscribe from the start until want
+// deliveries and counts them by story uri, checking each is a full story
+// delivered on one of its nodes.
+func (f *fixture) subscribeCount(subject string, want int) map[string]int {
+	t := f.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := map[string]int{}
+	total := 0
+	err := pipeline.Subscribe(ctx, f.js, pipeline.SubscribeConfig{Names: f.names, Subject: subject, FromStart: true}, func(d pipeline.Delivery) error {
+		if d.Story == nil || d.Story.BodyText != "body" || d.Seq == 0 {
+			return fmt.Errorf("delivery without the full story: %+v", d)
+		}
+		if !slices.Contains(nodesOf(f.names)(d.Story), d.Subject) && d.Subject != f.names.OutAll() {
+			return fmt.Errorf("%s delivered on %s, which is not one of its nodes", d.Story.URI, d.Subject)
+		}
+		got[d.Story.URI]++
+		if total++; total == want {
+			return pipeline.ErrStop
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != want {
+		t.Fatalf("Subscribe %s: %d deliveries, want %d", subject, total, want)
+	}
+	return got
+}
+
+// durableCount reads subject of the output stream with a durable pull
+// consumer with explicit acks until it has nothing pending, acking each
+// delivery, and counts the deliveries by story uri.
+func (f *fixture) durableCount(subject string) map[string]int {
+	t := f.t
+	t.Helper()
+	ctx := pipelinetest.Context(t, 20*time.Second)
+	c, err := f.js.CreateConsumer(ctx, f.names.OutStream(), jetstream.ConsumerConfig{
+		Durable: "reader", FilterSubject: subject, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for {
+		batch, err := c.Fetch(100, jetstream.FetchMaxWait(500*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			got[m.Headers().Get(proto.HeaderStoryURI)]++
+			if err := m.DoubleAck(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumPending == 0 && info.NumAckPending == 0 {
+			return got
+		}
+	}
+}
+
+// redeliverEach makes a stage see every input at least twice, by a real
+// redelivery: the first delivery of a story waits in the handler until the
+// server, its AckWait expired, has delivered the story again; the second
+// releases it, and both return the story's outputs.
+type redeliverEach struct {
+	mu      sync.Mutex
+	handled map[string]int
+	again   map[string]chan struct{}
+}
+
+func newRedeliverEach() *redeliverEach {
+	return &redeliverEach{handled: map[string]int{}, again: map[string]chan struct{}{}}
+}
+
+func (r *redeliverEach) wrap(h pipeline.HandlerFunc) pipeline.HandlerFunc {
+	return func(ctx context.Context, s *proto.Story) ([]*proto.Story, error) {
+		r.mu.Lock()
+		r.handled[s.URI]++
+		nth := r.handled[s.URI]
+		if nth == 1 {
+			r.again[s.URI] = make(chan struct{})
+		}
+		again := r.again[s.URI]
+		if nth == 2 {
+			close(again)
+		}
+		r.mu.Unlock()
+		if nth == 1 {
+			select {
+			case <-again:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(30 * time.Second):
+				return nil, errors.New("redeliverEach: the input was not redelivered")
+			}
+		}
+		return h(ctx, s)
+	}
+}
+
+// counts returns how often each story was handled.
+func (r *redeliverEach) counts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.handled)
+}
+
+func (r *redeliverEach) total() int64 {
+	var n int64
+	for _, c := range r.counts() {
+		n += int64(c)
+	}
+	return n
+}
+
+// coreCounter is a plain core NATS subscriber (what nats sub SUBJECT is)
+// that keeps every message it receives.
+type coreCounter struct {
+	mu   sync.Mutex
+	recv []*nats.Msg
+}
+
+func newCoreCounter(t *testing.T, nc *nats.Conn, subject string) *coreCounter {
+	t.Helper()
+	c := &coreCounter{}
+	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
+		c.mu.Lock()
+		c.recv = append(c.recv, m)
+		c.mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *coreCounter) msgs() []*nats.Msg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.recv)
+}
+
+func (c *coreCounter) total() int { return len(c.msgs()) }
+
+// counts returns the messages received per story uri.
+func (c *coreCounter) counts() map[string]int {
+	got := map[string]int{}
+	for _, m := range c.msgs() {
+		got[m.Header.Get(proto.HeaderStoryURI)]++
+	}
+	return got
 }
 
 func TestSubjectMatches(t *testing.T) {

@@ -104,13 +104,23 @@ func (f *fixture) run(cfg pipeline.StageConfig, h pipeline.Handler) (*pipeline.S
 // outputs reads every message on the output subject, keyed by uri.
 func (f *fixture) outputs() map[string]int {
 	f.t.Helper()
+	return f.countURIs("TESTOUT", "testout.tested")
+}
+
+// countURIs counts the proto-encoded stories stored on a stream subject by
+// uri (an empty map when the stream does not exist).
+func (f *fixture) countURIs(streamName, subject string) map[string]int {
+	f.t.Helper()
 	ctx := pipelinetest.Context(f.t, 10*time.Second)
-	stream, err := f.js.Stream(ctx, "TESTOUT")
+	got := map[string]int{}
+	stream, err := f.js.Stream(ctx, streamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return got
+	}
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	got := map[string]int{}
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter("testout.tested"))
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -121,7 +131,7 @@ func (f *fixture) outputs() map[string]int {
 	if total == 0 {
 		return got
 	}
-	c, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"testout.tested"}})
+	c, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
 	if err != nil {
 		f.t.Fatal(err)
 	}
