@@ -23,9 +23,13 @@ type Limits struct {
 	InflatedBytes int64
 }
 
+// DefaultStoryBytes is the default of Limits.StoryBytes (1 MiB), a
+// constant for flag defaults.
+const DefaultStoryBytes = 1 << 20
+
 // DefaultLimits are the defaults.
 var DefaultLimits = Limits{
-	StoryBytes:    1 << 20,
+	StoryBytes:    DefaultStoryBytes,
 	URIBytes:      1024,
 	VersionBytes:  128,
 	JSONDepth:     64,
@@ -72,6 +76,25 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("proto: Limits.HeaderBytes %d is under 64", l.HeaderBytes)
 	case l.InflatedBytes < int64(l.StoryBytes):
 		return fmt.Errorf("proto: Limits.InflatedBytes %d is under StoryBytes %d", l.InflatedBytes, l.StoryBytes)
+	}
+	return nil
+}
+
+// CheckURI reports a story uri over URIBytes or holding a control
+// character (IsControl): both would travel into headers and Nats-Msg-Id.
+func (l Limits) CheckURI(uri string) error { return checkID("uri", uri, l.URIBytes) }
+
+// CheckVersion is CheckURI for a story's version (VersionBytes).
+func (l Limits) CheckVersion(version string) error {
+	return checkID("version", version, l.VersionBytes)
+}
+
+func checkID(field, v string, limit int) error {
+	if len(v) > limit {
+		return fmt.Errorf("%s too long: %d bytes, limit %d", field, len(v), limit)
+	}
+	if i := controlIndex(v); i >= 0 {
+		return fmt.Errorf("%s has a control character at byte %d", field, i)
 	}
 	return nil
 }

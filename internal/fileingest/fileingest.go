@@ -77,14 +77,14 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 		valid := 0
 		if stories, perr := parser.ParseAll(rec.Data, rec.Format); perr != nil {
 			res.Rejected++
-			fmt.Fprintf(report, "%s: rejected: %v\n", origin, perr)
+			Reportf(report, origin, "rejected: %v", perr)
 		} else {
 			valid = len(stories)
 		}
 		if len(rec.Data) > cfg.MaxPublish-4096 { // room for headers
 			if valid > 0 {
 				res.Rejected++
-				fmt.Fprintf(report, "%s: rejected: %d bytes is over the server's payload limit\n", origin, len(rec.Data))
+				Reportf(report, origin, "rejected: %d bytes is over the server's payload limit", len(rec.Data))
 			}
 			return nil
 		}
@@ -93,7 +93,7 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 			switch {
 			case a.Err != nil:
 				res.Failed++
-				fmt.Fprintf(report, "%s: not stored: %v\n", a.Meta.Origin, a.Err)
+				Reportf(report, a.Meta.Origin, "not stored: %v", a.Err)
 			case a.Duplicate:
 				res.Duplicate += valid
 			default:
@@ -102,13 +102,19 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 		})
 	}, func(name string, err error) {
 		res.Rejected++
-		fmt.Fprintf(report, "%s: rejected: %v\n", name, err)
+		Reportf(report, name, "rejected: %v", err)
 	})
 	if err != nil {
 		_ = pub.Flush(ctx)
 		return res, err
 	}
 	return res, pub.Flush(ctx)
+}
+
+// Reportf writes one line of a report, "where: what", printable: file
+// names and reasons can carry control characters from outside.
+func Reportf(w io.Writer, where, format string, args ...any) {
+	fmt.Fprintf(w, "%s: %s\n", proto.Printable(where), proto.Printable(fmt.Sprintf(format, args...)))
 }
 
 // OpenInputs opens the named files ("-" or none: standard input).

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/wirestream/wirestream/internal/wiring/wiringtest"
+	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/pipeline/pipelinetest"
+	"github.com/wirestream/wirestream/proto"
+)
+
+// deadLetters waits until the pipeline's dead-letter stream holds n
+// messages and returns them in order.
+func deadLetters(t *testing.T, js jetstream.JetStream, names proto.Names, n int) []*jetstream.RawStreamMsg {
+	t.Helper()
+	pipelinetest.Eventually(t, 60*time.Second, func() bool {
+		return pipelinetest.StreamMsgs(t, js, names.DLQStream(), "") >= uint64(n)
+	}, "want %d dead letters", n)
+	ctx := pipelinetest.Context(t, 10*time.Second)
+	stream, err := js.Stream(ctx, names.DLQStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for seq := uint64(1); len(out) < n; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("dead letter %d: %v", seq, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// A story whose uri or version is over its limit, or whose uri holds a
+// control character, is rejected by `wirestream ingest` with file:line and
+// the rule, stored anyway, and dead-lettered by the ingest stage with the
+// same reason (permanent: at once). The file name, which a wire dropping
+// files chooses, is printed escaped.
+func TestIngestRejectsHostileURIAndVersion(t *testing.T) {
+	l := wiringtest.Start(t, pipeline.StreamsConfig{}, nil)
+	dir := t.TempDir()
+	name := filepath.Join(dir, "drop\x1b[2J.jsonl")
+	lines := []string{
+		`{"uri":"urn:h:1","headline":"Rain","body_text":"LIMA, Peru (AP) — Rain flooded roads."}`,
+		`{"uri":"urn:h:` + strings.Repeat("x", 70000-6) + `","body_text":"LIMA, Peru (AP) — Rain."}`,
+		`{"uri":"urn:h:2","version":"` + strings.Repeat("7", 129) + `","body_text":"LIMA, Peru (AP) — Rain."}`,
+		`{"uri":"urn:h:\u202e3","body_text":"LIMA, Peru (AP) — Rain."}`,
+	}
+	if err := os.WriteFile(name, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := pipelinetest.Context(t, 60*time.Second)
+	code, _, stderr := runCLI(ctx, "", "ingest", "--nats", l.NC.ConnectedUrl(), "--source", "hostile", name)
+	printed := filepath.Join(dir, `drop\x1b[2J.jsonl`)
+	for _, want := range []string{
+		printed + ":2: rejected: ingest: invalid story: uri too long: 70000 bytes, limit 1024",
+		printed + ":3: rejected: ingest: invalid story: version too long: 129 bytes, limit 128",
+		printed + ":4: rejected: ingest: invalid story: uri has a control character at byte 6",
+		"1 accepted, 0 already stored (duplicate publish), 3 rejected, 0 not stored",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%.2000s", want, stderr)
+		}
+	}
+	if code != 1 || strings.Contains(stderr, "\x1b") {
+		t.Errorf("exit %d, raw ESC printed: %v", code, strings.Contains(stderr, "\x1b"))
+	}
+	dl := deadLetters(t, l.JS, l.Names, 3)
+	want := map[string]string{":2": "uri too long: 70000 bytes, limit 1024", ":3": "version too long: 129 bytes, limit 128", ":4": "uri has a control character at byte 6"}
+	for _, m := range dl {
+		origin := m.Header.Get(proto.HeaderOrigin)
+		reason := m.Header.Get(proto.HeaderError)
+		w, ok := want[origin[strings.LastIndexByte(origin, ':'):]]
+		if !ok || !strings.Contains(reason, w) || m.Header.Get(proto.HeaderErrorKind) != "permanent" {
+			t.Errorf("dead letter %s: %q (%s)", origin, reason, m.Header.Get(proto.HeaderErrorKind))
+		}
+		if strings.ContainsFunc(reason, proto.IsControl) || len(reason) > 600 {
+			t.Errorf("dead letter reason not a short printable line: %.100q", reason)
+		}
+	}
+	pipelinetest.Eventually(t, 30*time.Second, func() bool {
+		return pipelinetest.StreamMsgs(t, l.JS, l.Names.OutStream(), l.Names.OutAll()) == 1
+	}, "the valid story was not published")
+}
+
+// Log lines carry no raw control character, whatever a field holds.
+func TestLogEscapesControls(t *testing.T) {
+	for _, format := range []string{"console", "json"} {
+		var errb bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &errb, getenv: func(string) string { return "" }}
+		log, err := newLogger(e, "info", format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Info("dead-lettered", zap.String("story_uri", "urn:x:\x1b[2J\u009b31m\u202egpj.exe\x7f"), zap.String("file", "a\u2066b"))
+		out := errb.String()
+		if strings.ContainsFunc(strings.TrimSuffix(out, "\n"), func(r rune) bool { return proto.IsControl(r) && r != '\t' }) {
+			t.Errorf("%s log line holds a control: %q", format, out)
+		}
+		if !strings.Contains(out, `\u202e`) || !strings.Contains(out, `\u009b`) {
+			t.Errorf("%s log line lost the escaped characters: %q", format, out)
+		}
+	}
+}
