@@ -124,7 +124,9 @@ func hasRawControl(b []byte) bool {
 
 // UnmarshalJSON decodes ninjs JSON. Unknown fields are ignored (ninjs has
 // many optional fields wirestream does not carry); malformed JSON, invalid
-// UTF-8 and wrongly typed known fields are errors wrapping ErrDecode.
+// UTF-8, nesting deeper than DefaultLimits.JSONDepth (checked before
+// decoding: anyone may publish JSON to a stage's subject) and wrongly
+// typed known fields are errors wrapping ErrDecode.
 func UnmarshalJSON(b []byte) (*Story, error) {
 	if !utf8.Valid(b) {
 		return nil, fmt.Errorf("%w: invalid UTF-8", ErrDecode)
@@ -132,6 +134,9 @@ func UnmarshalJSON(b []byte) (*Story, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrDecode)
+	}
+	if err := CheckJSONDepth(b, DefaultLimits.JSONDepth); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDecode, err)
 	}
 	s := new(Story)
 	if err := json.Unmarshal(b, s); err != nil {

@@ -111,3 +111,32 @@ func TestLogEscapesControls(t *testing.T) {
 		}
 	}
 }
+
+// The case that used to kill the process: a 6 MB story of nested arrays
+// accepted by --max-bytes 8000000 overflowed the decoder's stack ("fatal
+// error: stack overflow"). Now it is rejected with the reason, as is a
+// deep element of a JSON array file, and the other stories go through.
+func TestEnrichDeepJSON(t *testing.T) {
+	dir := t.TempDir()
+	n := 3_000_000
+	deep := `{"uri":"urn:d:1","body_text":"LIMA, Peru (AP) — Rain.","x":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`
+	lines := filepath.Join(dir, "deep.jsonl")
+	array := filepath.Join(dir, "deep-array.json")
+	if err := os.WriteFile(lines, []byte(deep+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	arr := "[\n" + `{"uri":"urn:d:2","body_text":"OSLO, Norway (AP) — Snow closed schools."},` + "\n" +
+		`{"uri":"urn:d:3","body_text":"OSLO (AP) — x","x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "}\n]\n"
+	if err := os.WriteFile(array, []byte(arr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t.Context(), "", "enrich", "--max-bytes", "8000000", lines, array)
+	for _, want := range []string{lines + ":1: rejected: ingest: invalid JSON: nesting deeper than 64", array + ":3: rejected: ingest: invalid JSON: nesting deeper than 64"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if code != 1 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stdout, "urn:d:2") {
+		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+}

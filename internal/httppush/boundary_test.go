@@ -87,3 +87,18 @@ func TestHTTPPushRejectsHostileURIAndVersion(t *testing.T) {
 		t.Errorf("a rejected request stored %d stories", n)
 	}
 }
+
+// A deeply nested body (a JSON array whose second story nests 2 million
+// arrays, within the body limit) is answered 422 with the line and the
+// reason; it used to overflow the decoder's stack and kill the process.
+func TestHTTPPushDeepJSON(t *testing.T) {
+	_, srv := pushServer(t, httppush.Config{MaxBytes: 8 << 20})
+	n := 2_000_000
+	body := "[\n" + `{"uri":"urn:p:d1","body_text":"LIMA, Peru (AP) — Rain."},` + "\n" +
+		`{"uri":"urn:p:d2","body_text":"LIMA (AP) — x","x":` + strings.Repeat("[", n) + strings.Repeat("]", n) + "}\n]"
+	code, r := push(t, srv, "application/json", "", strings.NewReader(body))
+	if code != http.StatusUnprocessableEntity || len(r.Rejected) != 1 || r.Rejected[0].Line != 3 ||
+		!strings.Contains(r.Rejected[0].Reason, "invalid JSON: nesting deeper than 64") {
+		t.Fatalf("%d %+v", code, r)
+	}
+}

@@ -106,6 +106,12 @@ func isNormalized(s string) bool {
 	var prev byte
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c-'!' < '~'-'!'+1 { // printable ASCII other than space: most bytes
+			newlines = 0
+			prev = c
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
 			switch {
 			case c == '\n':
@@ -136,7 +142,7 @@ func isNormalized(s string) bool {
 		case r == utf8.RuneError && size == 1:
 			return false
 		case r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u00ad' || r == '\u2060',
-			r == '\u2028' || r == '\u2029' || unicode.IsSpace(r), proto.IsControl(r):
+			r == '\u2028' || r == '\u2029' || unicode.IsSpace(r), r <= 0x9f, r >= 0x202a && r <= 0x2069 && proto.IsControl(r):
 			return false
 		}
 		newlines = 0

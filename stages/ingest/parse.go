@@ -85,7 +85,12 @@ func (st *Stage) Parse(data []byte, format string) (*proto.Story, error) {
 	)
 	switch format {
 	case FormatNinjs, "json", "jsonl":
-		s, err = parseNinjs(data)
+		// Nesting first: the decoder recurses once per level.
+		if err = proto.CheckJSONDepth(data, st.cfg.Limits.JSONDepth); err != nil {
+			err = fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+		} else {
+			s, err = parseNinjs(data)
+		}
 	case FormatText:
 		s = parseText(string(data))
 	case FormatNewsML:
