@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/wirestream/wirestream/internal/input/inputtest"
 	"github.com/wirestream/wirestream/internal/wiring/wiringtest"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
@@ -138,5 +139,96 @@ func TestEnrichDeepJSON(t *testing.T) {
 	}
 	if code != 1 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stdout, "urn:d:2") {
 		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+}
+
+func writeFile(t *testing.T, path string, data []byte) string {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// `wirestream ingest` reads gzip and zstd files, and streams: a story
+// larger than the server's payload limit (8 MiB on the embedded server),
+// in JSON lines or as a text file, is no longer a read error nor lost: it
+// is stored cut to the story limit + 1 byte, reported with file:line as
+// too large, and dead-lettered by the ingest stage with its origin.
+func TestIngestCompressedAndOversize(t *testing.T) {
+	l := wiringtest.Start(t, pipeline.StreamsConfig{}, nil)
+	dir := t.TempDir()
+	story := func(uri, place string) string {
+		return `{"uri":"` + uri + `","body_text":"` + place + ` (AP) — Rain flooded roads on Friday."}` + "\n"
+	}
+	nine := strings.Repeat("word ", 9<<20/5)
+	files := []string{
+		writeFile(t, filepath.Join(dir, "a.jsonl.gz"), inputtest.Gzip(t, []byte(story("urn:c:1", "LIMA, Peru")+story("urn:c:2", "OSLO, Norway")))),
+		writeFile(t, filepath.Join(dir, "b.jsonl.zst"), inputtest.Zstd(t, []byte(story("urn:c:3", "ROME, Italy")))),
+		writeFile(t, filepath.Join(dir, "big.jsonl"), []byte(story("urn:c:4", "CAIRO, Egypt")+`{"uri":"urn:c:big","body_text":"`+nine+`"}`+"\n"+story("urn:c:5", "LAGOS, Nigeria"))),
+		writeFile(t, filepath.Join(dir, "big.txt"), []byte("LIMA, Peru (AP) — "+nine)),
+	}
+	ctx := pipelinetest.Context(t, 60*time.Second)
+	code, _, stderr := runCLI(ctx, "", append([]string{"ingest", "--nats", l.NC.ConnectedUrl(), "--source", "gz"}, files...)...)
+	for _, want := range []string{
+		files[2] + ":2: rejected: ingest: story too large: 1048577 bytes, limit 1048576",
+		files[3] + ":1: rejected: ingest: story too large: 1048577 bytes, limit 1048576",
+		"ingest: 5 accepted, 0 already stored (duplicate publish), 2 rejected, 0 not stored",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	for _, m := range deadLetters(t, l.JS, l.Names, 2) {
+		origin := m.Header.Get(proto.HeaderOrigin)
+		if origin != files[2]+":2" && origin != files[3]+":1" || !strings.Contains(m.Header.Get(proto.HeaderError), "story too large: 1048577 bytes, limit 1048576") || len(m.Data) != 1<<20+1 {
+			t.Errorf("dead letter %s: %q, %d bytes", origin, m.Header.Get(proto.HeaderError), len(m.Data))
+		}
+	}
+	pipelinetest.Eventually(t, 30*time.Second, func() bool {
+		return pipelinetest.StreamMsgs(t, l.JS, l.Names.OutStream(), l.Names.OutAll()) == 5
+	}, "want the 5 valid stories published")
+}
+
+// A decompression bomb: 1.3 MB of gzip inflating to just over 1 GiB of
+// one byte. `ingest` stops reading it at proto.Limits.InflatedBytes and
+// rejects the file by name, allocating a few megabytes; a smaller bomb
+// (64 MiB of text) is one story over the limit, cut, stored and rejected.
+func TestIngestGzipBomb(t *testing.T) {
+	l := wiringtest.Start(t, pipeline.StreamsConfig{}, nil)
+	bomb := inputtest.GzipBomb(t, "bomb.txt.gz", proto.DefaultLimits.InflatedBytes+1<<20, 'a')
+	small := inputtest.GzipBomb(t, "small.txt.gz", 64<<20, 'a')
+	ctx := pipelinetest.Context(t, 120*time.Second)
+	var code int
+	var stderr string
+	alloc := inputtest.Allocated(func() {
+		code, _, stderr = runCLI(ctx, "", "ingest", "--nats", l.NC.ConnectedUrl(), bomb, small)
+	})
+	for _, want := range []string{
+		bomb + ": rejected: inflates to more than 1073741824 bytes",
+		small + ":1: rejected: ingest: story too large: 1048577 bytes, limit 1048576",
+		"0 accepted, 0 already stored (duplicate publish), 2 rejected",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if code != 1 || alloc > 64<<20 {
+		t.Errorf("exit %d, %d MiB allocated", code, alloc>>20)
+	}
+	t.Logf("ingest of a %d MiB bomb: %d MiB allocated", (proto.DefaultLimits.InflatedBytes+1<<20)>>20, alloc>>20)
+	deadLetters(t, l.JS, l.Names, 1)
+}
+
+// enrich reads compressed inputs too.
+func TestEnrichCompressed(t *testing.T) {
+	dir := t.TempDir()
+	f := writeFile(t, filepath.Join(dir, "feed.jsonl.gz"), inputtest.Gzip(t, []byte(`{"uri":"urn:e:1","body_text":"LIMA, Peru (AP) — Rain flooded roads."}`+"\n")))
+	code, stdout, stderr := runCLI(t.Context(), "", "enrich", f)
+	if code != 0 || !strings.Contains(stdout, `"uri":"urn:e:1"`) {
+		t.Fatalf("exit %d, %q, %s", code, stdout, stderr)
 	}
 }

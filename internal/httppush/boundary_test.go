@@ -1,15 +1,18 @@
 package httppush_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/segmentio/encoding/json"
 
 	"github.com/wirestream/wirestream/internal/httppush"
+	"github.com/wirestream/wirestream/internal/input/inputtest"
 	"github.com/wirestream/wirestream/internal/wiring/wiringtest"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
@@ -101,4 +104,69 @@ func TestHTTPPushDeepJSON(t *testing.T) {
 		!strings.Contains(r.Rejected[0].Reason, "invalid JSON: nesting deeper than 64") {
 		t.Fatalf("%d %+v", code, r)
 	}
+}
+
+// Content-Encoding gzip and zstd bodies are inflated; an unknown coding is
+// 415, corrupt compressed data 400, and nothing of a refused body is
+// stored.
+func TestHTTPPushCompressed(t *testing.T) {
+	l, srv := pushServer(t, httppush.Config{})
+	lines := []byte(`{"uri":"urn:z:1","body_text":"LIMA, Peru (AP) — Rain flooded roads."}` + "\n" + `{"uri":"urn:z:2","body_text":"OSLO, Norway (AP) — Snow."}`)
+	gz := inputtest.Gzip(t, lines)
+	tests := []struct {
+		name, encoding string
+		body           []byte
+		code           int
+		want           string
+	}{
+		{"gzip", "gzip", gz, http.StatusAccepted, ""},
+		{"zstd", "zstd", inputtest.Zstd(t, lines), http.StatusAccepted, ""},
+		{"upper case", "GZIP", gz, http.StatusAccepted, ""},
+		{"unknown coding", "br", gz, http.StatusUnsupportedMediaType, `Content-Encoding "br"`},
+		{"two codings", "gzip, gzip", gz, http.StatusUnsupportedMediaType, "Content-Encoding"},
+		{"truncated gzip", "gzip", gz[:len(gz)/2], http.StatusBadRequest, "corrupt compressed data"},
+		{"not gzip", "gzip", lines, http.StatusBadRequest, "corrupt compressed data"},
+	}
+	stored := uint64(0)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, r := push(t, srv, "application/x-ndjson", tt.encoding, bytes.NewReader(tt.body))
+			if code != tt.code || !strings.Contains(r.Error, tt.want) {
+				t.Fatalf("%d %+v, want %d with %q", code, r, tt.code, tt.want)
+			}
+			if code == http.StatusAccepted {
+				stored += uint64(r.Accepted)
+			}
+		})
+	}
+	// The same two stories each time: stored once (duplicate window).
+	if n := pipelinetest.StreamMsgs(t, l.JS, l.Names.RawStream(), ""); n != 2 || stored != 6 {
+		t.Errorf("raw history holds %d, answered accepted %d", n, stored)
+	}
+}
+
+// A gzip bomb (1.3 MB inflating to 1 GiB) is refused with 413 once its
+// inflated body passes the body limit, with memory bounded by that limit,
+// not by what it inflates to.
+func TestHTTPPushGzipBomb(t *testing.T) {
+	l, srv := pushServer(t, httppush.Config{})
+	bomb, err := os.ReadFile(inputtest.GzipBomb(t, "bomb.json.gz", 1<<30, ' '))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code int
+	var r pushReply
+	alloc := inputtest.Allocated(func() {
+		code, r = push(t, srv, "application/json", "gzip", bytes.NewReader(bomb))
+	})
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(r.Error, "body over 8388608 bytes once inflated") {
+		t.Fatalf("%d %+v", code, r)
+	}
+	if alloc > 64<<20 {
+		t.Errorf("a %d KB body inflating to 1 GiB allocated %d MiB", len(bomb)>>10, alloc>>20)
+	}
+	if n := pipelinetest.StreamMsgs(t, l.JS, l.Names.RawStream(), ""); n != 0 {
+		t.Errorf("stored %d", n)
+	}
+	t.Logf("%d KB bomb: %d MiB allocated", len(bomb)>>10, alloc>>20)
 }

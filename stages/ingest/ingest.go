@@ -79,5 +79,8 @@ func (st *Stage) HandleRaw(_ context.Context, data []byte, m proto.RawMeta) ([]*
 	return stories, nil
 }
 
+// Limits are the bounds the stage enforces, defaults applied.
+func (st *Stage) Limits() proto.Limits { return st.cfg.Limits }
+
 // Close implements the stage contract; ingest holds no resources.
 func (st *Stage) Close(context.Context) error { return nil }

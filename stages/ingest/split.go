@@ -70,17 +70,21 @@ func Split(r io.Reader, maxRecord int, fn func(Record) error) error {
 func skipSpace(br *bufio.Reader) (byte, int, error) {
 	line := 1
 	for {
-		c, err := br.ReadByte()
+		b, err := br.Peek(1)
 		if err != nil {
 			return 0, line, err
 		}
-		switch c {
-		case '\n':
-			line++
-		case ' ', '\t', '\r':
-		default:
-			return c, line, br.UnreadByte()
+		b, _ = br.Peek(br.Buffered())
+		i := 0
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+			i++
 		}
+		line += bytes.Count(b[:i], []byte{'\n'})
+		if i < len(b) {
+			_, _ = br.Discard(i)
+			return b[i], line, nil
+		}
+		_, _ = br.Discard(i)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/wirestream/wirestream/internal/input/inputtest"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
 
@@ -50,16 +51,6 @@ func TestSplitCutsLongRecords(t *testing.T) {
 	}
 }
 
-// repeated is an endless reader of one byte.
-type repeated byte
-
-func (r repeated) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(r)
-	}
-	return len(p), nil
-}
-
 // Split holds only the record being cut: a 256 MiB record (of each
 // framing) costs about the limit, not its size. It used to read JSON,
 // text and NewsML-G2 inputs whole (io.ReadAll).
@@ -67,7 +58,7 @@ func TestSplitStreamsHugeRecords(t *testing.T) {
 	const size = 256 << 20
 	const max = 1 << 20
 	huge := func(prefix, suffix string) io.Reader {
-		return io.MultiReader(strings.NewReader(prefix), io.LimitReader(repeated('a'), size), strings.NewReader(suffix))
+		return io.MultiReader(strings.NewReader(prefix), inputtest.Repeated('a', size), strings.NewReader(suffix))
 	}
 	for _, c := range []struct {
 		name string
