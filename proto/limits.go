@@ -19,13 +19,19 @@ type Limits struct {
 	// HeaderBytes bounds one header value wirestream copies from input
 	// (a dead letter's copied headers are cut to it).
 	HeaderBytes int
-	// InflatedBytes bounds what one compressed file or body may inflate to.
+	// InflatedBytes bounds what one compressed file (or stdin) may
+	// inflate to.
 	InflatedBytes int64
+	// BodyBytes bounds an HTTP push request body, as sent and, compressed,
+	// once inflated (--http-max-bytes).
+	BodyBytes int64
 }
 
-// DefaultStoryBytes is the default of Limits.StoryBytes (1 MiB), a
-// constant for flag defaults.
-const DefaultStoryBytes = 1 << 20
+// Defaults of the limits flags set, as constants for the flags.
+const (
+	DefaultStoryBytes = 1 << 20 // Limits.StoryBytes, 1 MiB
+	DefaultBodyBytes  = 8 << 20 // Limits.BodyBytes, 8 MiB
+)
 
 // DefaultLimits are the defaults.
 var DefaultLimits = Limits{
@@ -35,6 +41,7 @@ var DefaultLimits = Limits{
 	JSONDepth:     64,
 	HeaderBytes:   4096,
 	InflatedBytes: 1 << 30,
+	BodyBytes:     DefaultBodyBytes,
 }
 
 // WithDefaults returns l with every zero field set to its default.
@@ -58,6 +65,9 @@ func (l Limits) WithDefaults() Limits {
 	if l.InflatedBytes == 0 {
 		l.InflatedBytes = d.InflatedBytes
 	}
+	if l.BodyBytes == 0 {
+		l.BodyBytes = d.BodyBytes
+	}
 	return l
 }
 
@@ -76,6 +86,8 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("proto: Limits.HeaderBytes %d is under 64", l.HeaderBytes)
 	case l.InflatedBytes < int64(l.StoryBytes):
 		return fmt.Errorf("proto: Limits.InflatedBytes %d is under StoryBytes %d", l.InflatedBytes, l.StoryBytes)
+	case l.BodyBytes < 1:
+		return fmt.Errorf("proto: Limits.BodyBytes %d must be positive", l.BodyBytes)
 	}
 	return nil
 }

@@ -32,8 +32,9 @@ type Config struct {
 	Names proto.Names
 	// Token, when set, is the bearer token every request must carry.
 	Token string
-	// MaxBody bounds a request body (default 8 MiB), as sent and, with
-	// Content-Encoding gzip or zstd, once inflated: larger gets 413.
+	// MaxBody bounds a request body (default proto.DefaultLimits.BodyBytes,
+	// 8 MiB), as sent and, with Content-Encoding gzip or zstd, once
+	// inflated: larger gets 413.
 	MaxBody int64
 	// MaxBytes is the ingest stage's limit for one story.
 	MaxBytes int
@@ -64,7 +65,7 @@ type Handler struct {
 // New returns the handler.
 func New(js jetstream.JetStream, cfg Config, log *zap.Logger) (*Handler, error) {
 	if cfg.MaxBody == 0 {
-		cfg.MaxBody = 8 << 20
+		cfg.MaxBody = proto.DefaultLimits.BodyBytes
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
