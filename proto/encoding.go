@@ -36,18 +36,97 @@ func ParseEncoding(v string) (Encoding, error) {
 }
 
 // MarshalJSON encodes the story as one line of ninjs JSON (no trailing newline).
+// Controls are escaped as by AppendJSON.
 func MarshalJSON(s *Story) ([]byte, error) {
-	return json.Marshal(s)
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	return EscapeJSONControls(b, 0), nil
 }
 
-// AppendJSON appends the ninjs JSON form of s to b.
+// AppendJSON appends the ninjs JSON form of s to b. Besides what JSON
+// escapes (C0 controls, U+2028, U+2029), DEL, C1 controls and the bidi
+// controls (IsControl) are written as \u escapes: the same text for any
+// JSON reader, and nothing a terminal acts on when the line is printed
+// (`wirestream tail`, `enrich`).
 func AppendJSON(b []byte, s *Story) ([]byte, error) {
-	return json.Append(b, s, json.EscapeHTML)
+	start := len(b)
+	b, err := json.Append(b, s, json.EscapeHTML)
+	if err != nil {
+		return b, err
+	}
+	return EscapeJSONControls(b, start), nil
+}
+
+// EscapeJSONControls rewrites, in b[start:], the raw control characters
+// JSON leaves as they are (DEL, U+0080-U+009F, U+202A-U+202E,
+// U+2066-U+2069) as \u escapes. Outside strings JSON has no such bytes, so
+// the result is the same JSON value. It returns b when there are none, a
+// new slice otherwise. Log lines (whose encoders escape C0 themselves) go
+// through it too.
+func EscapeJSONControls(b []byte, start int) []byte {
+	if !hasRawControl(b[start:]) {
+		return b
+	}
+	out := make([]byte, start, len(b)+32)
+	copy(out, b[:start])
+	for i := start; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c == 0x7f {
+				out = append(out, `\u007f`...)
+			} else {
+				out = append(out, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if IsControl(r) {
+			out = append(out, '\\', 'u', hexDigits[r>>12&15], hexDigits[r>>8&15], hexDigits[r>>4&15], hexDigits[r&15])
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
+}
+
+// hasRawControl reports whether b holds DEL, a C1 control (C2 80-9F) or
+// a bidi control (E2 80 AA-AE, E2 81 A6-A9), looking with IndexByte,
+// since typographic quotes and dashes (E2 80 9x) are common.
+func hasRawControl(b []byte) bool {
+	if bytes.IndexByte(b, 0x7f) >= 0 {
+		return true
+	}
+	for rest := b; ; {
+		i := bytes.IndexByte(rest, 0xc2)
+		if i < 0 || i+1 >= len(rest) {
+			break
+		}
+		if rest[i+1] >= 0x80 && rest[i+1] <= 0x9f {
+			return true
+		}
+		rest = rest[i+1:]
+	}
+	for rest := b; ; {
+		i := bytes.IndexByte(rest, 0xe2)
+		if i < 0 || i+2 >= len(rest) {
+			return false
+		}
+		if c1, c2 := rest[i+1], rest[i+2]; c1 == 0x80 && c2 >= 0xaa && c2 <= 0xae || c1 == 0x81 && c2 >= 0xa6 && c2 <= 0xa9 {
+			return true
+		}
+		rest = rest[i+1:]
+	}
 }
 
 // UnmarshalJSON decodes ninjs JSON. Unknown fields are ignored (ninjs has
 // many optional fields wirestream does not carry); malformed JSON, invalid
-// UTF-8 and wrongly typed known fields are errors wrapping ErrDecode.
+// UTF-8, nesting deeper than DefaultLimits.JSONDepth (checked before
+// decoding: anyone may publish JSON to a stage's subject) and wrongly
+// typed known fields are errors wrapping ErrDecode.
 func UnmarshalJSON(b []byte) (*Story, error) {
 	if !utf8.Valid(b) {
 		return nil, fmt.Errorf("%w: invalid UTF-8", ErrDecode)
@@ -55,6 +134,9 @@ func UnmarshalJSON(b []byte) (*Story, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrDecode)
+	}
+	if err := CheckJSONDepth(b, DefaultLimits.JSONDepth); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDecode, err)
 	}
 	s := new(Story)
 	if err := json.Unmarshal(b, s); err != nil {

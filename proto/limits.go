@@ -19,18 +19,29 @@ type Limits struct {
 	// HeaderBytes bounds one header value wirestream copies from input
 	// (a dead letter's copied headers are cut to it).
 	HeaderBytes int
-	// InflatedBytes bounds what one compressed file or body may inflate to.
+	// InflatedBytes bounds what one compressed file (or stdin) may
+	// inflate to.
 	InflatedBytes int64
+	// BodyBytes bounds an HTTP push request body, as sent and, compressed,
+	// once inflated (--http-max-bytes).
+	BodyBytes int64
 }
+
+// Defaults of the limits flags set, as constants for the flags.
+const (
+	DefaultStoryBytes = 1 << 20 // Limits.StoryBytes, 1 MiB
+	DefaultBodyBytes  = 8 << 20 // Limits.BodyBytes, 8 MiB
+)
 
 // DefaultLimits are the defaults.
 var DefaultLimits = Limits{
-	StoryBytes:    1 << 20,
+	StoryBytes:    DefaultStoryBytes,
 	URIBytes:      1024,
 	VersionBytes:  128,
 	JSONDepth:     64,
 	HeaderBytes:   4096,
 	InflatedBytes: 1 << 30,
+	BodyBytes:     DefaultBodyBytes,
 }
 
 // WithDefaults returns l with every zero field set to its default.
@@ -54,6 +65,9 @@ func (l Limits) WithDefaults() Limits {
 	if l.InflatedBytes == 0 {
 		l.InflatedBytes = d.InflatedBytes
 	}
+	if l.BodyBytes == 0 {
+		l.BodyBytes = d.BodyBytes
+	}
 	return l
 }
 
@@ -72,6 +86,27 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("proto: Limits.HeaderBytes %d is under 64", l.HeaderBytes)
 	case l.InflatedBytes < int64(l.StoryBytes):
 		return fmt.Errorf("proto: Limits.InflatedBytes %d is under StoryBytes %d", l.InflatedBytes, l.StoryBytes)
+	case l.BodyBytes < 1:
+		return fmt.Errorf("proto: Limits.BodyBytes %d must be positive", l.BodyBytes)
+	}
+	return nil
+}
+
+// CheckURI reports a story uri over URIBytes or holding a control
+// character (IsControl): both would travel into headers and Nats-Msg-Id.
+func (l Limits) CheckURI(uri string) error { return checkID("uri", uri, l.URIBytes) }
+
+// CheckVersion is CheckURI for a story's version (VersionBytes).
+func (l Limits) CheckVersion(version string) error {
+	return checkID("version", version, l.VersionBytes)
+}
+
+func checkID(field, v string, limit int) error {
+	if len(v) > limit {
+		return fmt.Errorf("%s too long: %d bytes, limit %d", field, len(v), limit)
+	}
+	if i := controlIndex(v); i >= 0 {
+		return fmt.Errorf("%s has a control character at byte %d", field, i)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ func cmdEnrich(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	inputs, closeInputs, err := fileingest.OpenInputs(fs.Args(), e.stdin)
+	inputs, closeInputs, err := fileingest.OpenInputs(fs.Args(), e.stdin, 0)
 	if err != nil {
 		return err
 	}

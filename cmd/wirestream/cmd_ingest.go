@@ -47,7 +47,7 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		log.Info("watching", zap.String("dir", *watch))
 		return fileingest.Watch(ctx, js, fileingest.WatchConfig{Ingest: cfg, Dir: *watch}, e.stderr, log)
 	}
-	inputs, closeInputs, err := fileingest.OpenInputs(fs.Args(), e.stdin)
+	inputs, closeInputs, err := fileingest.OpenInputs(fs.Args(), e.stdin, 0)
 	if err != nil {
 		return err
 	}

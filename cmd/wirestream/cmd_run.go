@@ -39,7 +39,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	logFormat := fs.String("log-format", "console", "log format: console or json")
 	httpAddr := fs.String("http", "", "accept stories by HTTP push on HOST:PORT: POST /v1/stories (off when empty)")
 	httpToken := fs.String("http-token", e.getenv("WIRESTREAM_HTTP_TOKEN"), "bearer token HTTP push requires (env WIRESTREAM_HTTP_TOKEN; never logged)")
-	httpMax := fs.Int64("http-max-bytes", 8<<20, "largest HTTP push request body")
+	httpMax := fs.Int64("http-max-bytes", proto.DefaultBodyBytes, "largest HTTP push request body, as sent and once inflated (Content-Encoding gzip, zstd)")
 	httpConc := fs.Int("http-max-requests", 16, "HTTP push requests handled at once; more get 503 with Retry-After (memory for bodies: this × --http-max-bytes)")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics, /healthz and /readyz on HOST:PORT (off when empty)")
 	if err := parse(fs, args); err != nil {

@@ -6,9 +6,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+	"go.uber.org/zap/buffer"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/wirestream/wirestream/pipeline"
+	"github.com/wirestream/wirestream/proto"
 )
 
 // connFlags are the NATS CLI's connection flags.
@@ -69,5 +71,26 @@ func newLogger(e *env, level, format string) (*zap.Logger, error) {
 	default:
 		return nil, usagef("--log-format %q: want console or json", format)
 	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(e.stderr), lvl)), nil
+	return zap.New(zapcore.NewCore(printableEncoder{enc}, zapcore.AddSync(e.stderr), lvl)), nil
+}
+
+// printableEncoder writes log lines without the control characters zap
+// leaves raw (it escapes C0 in fields, not DEL, C1 or the bidi controls):
+// a uri, a file name or an error quoting input may carry them from
+// outside, and a log is read on terminals.
+type printableEncoder struct{ zapcore.Encoder }
+
+func (p printableEncoder) Clone() zapcore.Encoder { return printableEncoder{p.Encoder.Clone()} }
+
+func (p printableEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*buffer.Buffer, error) {
+	buf, err := p.Encoder.EncodeEntry(ent, fields)
+	if err != nil {
+		return buf, err
+	}
+	b := buf.Bytes()
+	if esc := proto.EscapeJSONControls(b, 0); len(esc) != len(b) { // escaping lengthens what it changes
+		buf.Reset()
+		_, _ = buf.Write(esc)
+	}
+	return buf, nil
 }

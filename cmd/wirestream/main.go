@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/wirestream/wirestream/proto"
 )
 
 // errUsage marks a wrong-usage error: exit status 2.
@@ -85,10 +87,10 @@ func run(ctx context.Context, e *env, args []string) int {
 				fmt.Fprintf(e.stderr, "wirestream %s: %v\n", c.name, err)
 				return 130
 			case errors.Is(err, errUsage):
-				fmt.Fprintf(e.stderr, "wirestream %s: %v (see wirestream %s --help)\n", c.name, err, c.name)
+				fmt.Fprintf(e.stderr, "wirestream %s: %s (see wirestream %s --help)\n", c.name, proto.Printable(err.Error()), c.name)
 				return 2
 			default:
-				fmt.Fprintf(e.stderr, "wirestream %s: %v\n", c.name, err)
+				fmt.Fprintf(e.stderr, "wirestream %s: %s\n", c.name, proto.Printable(err.Error()))
 				return 1
 			}
 		}

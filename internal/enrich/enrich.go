@@ -127,13 +127,13 @@ func Run(ctx context.Context, cfg wiring.Config, inputs []fileingest.Input, opts
 	emit := func(it *item) error {
 		if it.splitErr != nil {
 			res.Rejected++
-			fmt.Fprintf(report, "%s: %v\n", it.origin, it.splitErr)
+			fileingest.Reportf(report, it.origin, "%v", it.splitErr)
 			return nil
 		}
 		res.Inputs++
 		for _, r := range it.rejected {
 			res.Rejected++
-			fmt.Fprintf(report, "%s: rejected: %v\n", it.origin, trimOrigin(r, it.origin))
+			fileingest.Reportf(report, it.origin, "rejected: %s", trimOrigin(r, it.origin))
 		}
 		for _, f := range it.final {
 			if f.published {
@@ -343,7 +343,7 @@ func inOrder(ctx context.Context, src <-chan *item) <-chan *item {
 // trimOrigin drops the origin an ingest error already carries, so that it
 // is not printed twice.
 func trimOrigin(err error, origin string) string {
-	msg := err.Error()
+	msg, origin := err.Error(), proto.Printable(origin)
 	if len(msg) > len(origin)+2 && msg[:len(origin)] == origin {
 		return msg[len(origin)+2:]
 	}

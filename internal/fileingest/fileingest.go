@@ -11,12 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wirestream/wirestream/internal/input"
 	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
@@ -39,33 +40,42 @@ type Input struct {
 
 // Config configures Files.
 type Config struct {
-	Names      proto.Names
-	Source     string // feed name, the last token of the raw subject
-	MaxBytes   int    // the ingest stage's limit, to report rejections early
-	MaxPublish int    // the server's max payload; larger records cannot be stored
+	Names  proto.Names
+	Source string // feed name, the last token of the raw subject
+	// MaxBytes is the ingest stage's limit (it sets Limits.StoryBytes): a
+	// larger record is cut to MaxBytes+1 bytes, reported and stored, so
+	// that the ingest stage dead-letters it as too large.
+	MaxBytes int
+	// Limits are the rest of the bounds on input (zero fields: defaults);
+	// Watch opens files with Limits.InflatedBytes.
+	Limits proto.Limits
+	// MaxPublish is the server's max payload (default: the connection's);
+	// a record that cannot fit with its headers is only reported.
+	MaxPublish int
 	Timeout    time.Duration
 }
 
 // Files splits each input into raw stories and publishes them to the raw
 // history, waiting for JetStream to acknowledge every one. Invalid stories
 // are reported to report as "file:line: rejected: reason" and still stored,
-// so that the ingest stage dead-letters them and nothing is lost. A record
-// over the server's payload limit cannot be stored and is only reported.
+// so that the ingest stage dead-letters them and nothing is lost; a story
+// over the limit is stored cut to the limit plus one byte. An input that
+// cannot be read to its end (corrupt compressed data, inflating beyond the
+// limit, unterminated JSON) is reported as "file: rejected: reason" after
+// the records before the fault.
 func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Input, report io.Writer) (Result, error) {
 	var res Result
-	if cfg.MaxBytes == 0 {
-		cfg.MaxBytes = ingest.DefaultMaxBytes
-	}
 	if cfg.MaxPublish == 0 {
-		cfg.MaxPublish = 1 << 20
+		cfg.MaxPublish = int(js.Conn().MaxPayload())
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	parser, err := ingest.New(ingest.Config{MaxBytes: cfg.MaxBytes})
+	parser, err := ingest.New(ingest.Config{MaxBytes: cfg.MaxBytes, Limits: cfg.Limits})
 	if err != nil {
 		return res, err
 	}
+	cfg.MaxBytes = parser.Limits().StoryBytes
 	pub, err := pipeline.NewRawPublisher(js, pipeline.RawPublisherConfig{Names: cfg.Names, Window: 1024, AckTimeout: cfg.Timeout, Reader: wiring.RawReader(cfg.Names)})
 	if err != nil {
 		return res, err
@@ -74,19 +84,19 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 		return res, err
 	}
 	received := proto.FromTime(time.Now())
-	err = Records(inputs, cfg.MaxPublish, func(origin string, rec ingest.Record) error {
+	err = Records(inputs, cfg.MaxBytes, func(origin string, rec ingest.Record) error {
 		valid := 0
 		if stories, perr := parser.ParseAll(rec.Data, rec.Format); perr != nil {
 			res.Rejected++
-			fmt.Fprintf(report, "%s: rejected: %v\n", origin, perr)
+			Reportf(report, origin, "rejected: %v", perr)
 		} else {
 			valid = len(stories)
 		}
-		if len(rec.Data) > cfg.MaxPublish-4096 { // room for headers
+		if len(rec.Data) > cfg.MaxPublish-4096 { // room for headers: only when --max-bytes is near the server's limit
 			if valid > 0 {
 				res.Rejected++
-				fmt.Fprintf(report, "%s: rejected: %d bytes is over the server's payload limit\n", origin, len(rec.Data))
 			}
+			Reportf(report, origin, "not stored: %d bytes is over the server's payload limit (%d)", len(rec.Data), cfg.MaxPublish)
 			return nil
 		}
 		m := pipeline.RawMsg{Data: rec.Data, Meta: proto.RawMeta{Source: cfg.Source, Format: rec.Format, Origin: origin, Received: received}}
@@ -94,7 +104,7 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 			switch {
 			case a.Err != nil:
 				res.Failed++
-				fmt.Fprintf(report, "%s: not stored: %v\n", a.Meta.Origin, a.Err)
+				Reportf(report, a.Meta.Origin, "not stored: %v", a.Err)
 			case a.Duplicate:
 				res.Duplicate += valid
 			default:
@@ -103,7 +113,7 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 		})
 	}, func(name string, err error) {
 		res.Rejected++
-		fmt.Fprintf(report, "%s: rejected: %v\n", name, err)
+		Reportf(report, name, "rejected: %s", strings.TrimPrefix(err.Error(), name+": "))
 	})
 	if err != nil {
 		_ = pub.Flush(ctx)
@@ -112,12 +122,23 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 	return res, pub.Flush(ctx)
 }
 
-// OpenInputs opens the named files ("-" or none: standard input).
-func OpenInputs(names []string, stdin io.Reader) ([]Input, func(), error) {
-	if len(names) == 0 {
-		return []Input{{Name: "-", R: stdin}}, func() {}, nil
+// Reportf writes one line of a report, "where: what", printable: file
+// names and reasons can carry control characters from outside.
+func Reportf(w io.Writer, where, format string, args ...any) {
+	fmt.Fprintf(w, "%s: %s\n", proto.Printable(where), proto.Printable(fmt.Sprintf(format, args...)))
+}
+
+// OpenInputs opens the named files ("-" or none: standard input), each
+// inflated when it is gzip or zstd, up to maxInflated bytes (0: the
+// default, proto.DefaultLimits.InflatedBytes), through internal/input.
+func OpenInputs(names []string, stdin io.Reader, maxInflated int64) ([]Input, func(), error) {
+	if maxInflated == 0 {
+		maxInflated = proto.DefaultLimits.InflatedBytes
 	}
-	var files []*os.File
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	var files []io.Closer
 	closeAll := func() {
 		for _, f := range files {
 			f.Close()
@@ -125,32 +146,30 @@ func OpenInputs(names []string, stdin io.Reader) ([]Input, func(), error) {
 	}
 	var inputs []Input
 	for _, n := range names {
-		if n == "-" {
-			inputs = append(inputs, Input{Name: "-", R: stdin})
-			continue
-		}
-		f, err := os.Open(n)
+		r, err := input.Open(n, stdin, maxInflated)
 		if err != nil {
 			closeAll()
 			return nil, nil, err
 		}
-		files = append(files, f)
-		inputs = append(inputs, Input{Name: n, R: f})
+		files = append(files, r)
+		inputs = append(inputs, Input{Name: n, R: r})
 	}
 	return inputs, closeAll, nil
 }
 
 // Records splits each input into raw stories (stages/ingest.Split, records
-// of at most max bytes) and calls fn with each and its origin,
-// "name:line". An input that cannot be split (ingest.ErrSplit) is given to
-// bad and the next input is read; any other error (from fn, or reading)
-// ends the walk.
+// of at most max bytes; longer ones cut to max+1) and calls fn with each
+// and its origin, "name:line". An input that cannot be read to its end
+// for its content (ingest.ErrSplit, or an *input.Error: corrupt compressed
+// data, inflating beyond the limit) is given to bad and the next input is
+// read; any other error (from fn, or reading) ends the walk.
 func Records(inputs []Input, max int, fn func(origin string, rec ingest.Record) error, bad func(name string, err error)) error {
 	for _, in := range inputs {
 		err := ingest.Split(in.R, max, func(rec ingest.Record) error {
 			return fn(in.Name+":"+strconv.Itoa(rec.Line), rec)
 		})
-		if errors.Is(err, ingest.ErrSplit) {
+		var ie *input.Error
+		if errors.Is(err, ingest.ErrSplit) || errors.As(err, &ie) {
 			bad(in.Name, err)
 			continue
 		}

@@ -92,7 +92,7 @@ func Watch(ctx context.Context, js jetstream.JetStream, cfg WatchConfig, report 
 }
 
 func watchFile(ctx context.Context, js jetstream.JetStream, cfg WatchConfig, path string, report io.Writer, log *zap.Logger) error {
-	inputs, closeInputs, err := OpenInputs([]string{path}, nil)
+	inputs, closeInputs, err := OpenInputs([]string{path}, nil, cfg.Ingest.Limits.InflatedBytes)
 	if err != nil {
 		return err
 	}

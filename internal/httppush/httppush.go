@@ -21,6 +21,7 @@ import (
 	"github.com/segmentio/encoding/json"
 	"go.uber.org/zap"
 
+	"github.com/wirestream/wirestream/internal/input"
 	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
@@ -32,7 +33,9 @@ type Config struct {
 	Names proto.Names
 	// Token, when set, is the bearer token every request must carry.
 	Token string
-	// MaxBody bounds a request body (default 8 MiB): larger gets 413.
+	// MaxBody bounds a request body (default proto.DefaultLimits.BodyBytes,
+	// 8 MiB), as sent and, with Content-Encoding gzip or zstd, once
+	// inflated: larger gets 413.
 	MaxBody int64
 	// MaxBytes is the ingest stage's limit for one story.
 	MaxBytes int
@@ -45,11 +48,13 @@ type Config struct {
 }
 
 // Handler serves POST /v1/stories: a ninjs JSON object (or array),
-// JSON lines, AP-style plain text, or NewsML-G2, chosen by Content-Type.
+// JSON lines, AP-style plain text, or NewsML-G2, chosen by Content-Type,
+// sent as it is or with Content-Encoding gzip or zstd.
 // It answers 202 only after JetStream stored every story of the request,
 // 4xx with the reason for bad input (nothing of a bad request is stored:
 // the sender keeps it and can fix it), 401 without the configured bearer
-// token, 413 over the size limit, 503 when JetStream does not answer.
+// token, 413 over the size limit (as sent, or once inflated), 415 for a
+// type or coding it does not read, 503 when JetStream does not answer.
 type Handler struct {
 	cfg    Config
 	js     jetstream.JetStream
@@ -61,7 +66,7 @@ type Handler struct {
 // New returns the handler.
 func New(js jetstream.JetStream, cfg Config, log *zap.Logger) (*Handler, error) {
 	if cfg.MaxBody == 0 {
-		cfg.MaxBody = 8 << 20
+		cfg.MaxBody = proto.DefaultLimits.BodyBytes
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
@@ -136,14 +141,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reply(w, http.StatusUnsupportedMediaType, httpReply{Error: err.Error()})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody))
+	// The body is bounded as sent and, when compressed, as inflated.
+	dec, err := input.Decode(http.MaxBytesReader(w, r.Body, h.cfg.MaxBody), strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))), h.cfg.MaxBody)
+	if err != nil {
+		h.reply(w, http.StatusUnsupportedMediaType, httpReply{Error: err.Error()})
+		return
+	}
+	defer dec.Close()
+	body, err := io.ReadAll(dec)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.As(err, &mbe):
 			h.reply(w, http.StatusRequestEntityTooLarge, httpReply{Error: fmt.Sprintf("body over %d bytes", h.cfg.MaxBody)})
-			return
+		case errors.Is(err, input.ErrInflated):
+			h.reply(w, http.StatusRequestEntityTooLarge, httpReply{Error: fmt.Sprintf("body over %d bytes once inflated", h.cfg.MaxBody)})
+		case errors.Is(err, input.ErrCorrupt):
+			h.reply(w, http.StatusBadRequest, httpReply{Error: err.Error()})
+		default:
+			h.reply(w, http.StatusBadRequest, httpReply{Error: "reading body: " + err.Error()})
 		}
-		h.reply(w, http.StatusBadRequest, httpReply{Error: "reading body: " + err.Error()})
 		return
 	}
 	source := r.URL.Query().Get("source")
@@ -175,7 +192,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if format == ingest.FormatText {
 		err = split(ingest.Record{Data: bytes.TrimSpace(body), Line: 1, Format: ingest.FormatText})
 	} else {
-		err = ingest.Split(bytes.NewReader(body), int(h.cfg.MaxBody), split)
+		err = ingest.Split(bytes.NewReader(body), h.cfg.MaxBytes, split)
 	}
 	if err != nil {
 		h.reply(w, http.StatusBadRequest, httpReply{Error: err.Error()})

@@ -6,16 +6,12 @@
 package replay
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -27,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wirestream/wirestream/internal/fileingest"
+	"github.com/wirestream/wirestream/internal/input"
 	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
@@ -546,7 +543,8 @@ func (h *historySource) Next(ctx context.Context, max int) ([]replayItem, error)
 }
 
 // archiveItems reads files and directories of stories (JSON lines, ninjs,
-// plain text, NewsML-G2; gzip-compressed or not) and orders them by
+// plain text, NewsML-G2; gzip- or zstd-compressed or not, each inflating to
+// at most proto.DefaultLimits.InflatedBytes) and orders them by
 // versioncreated (stories without one keep their place at the start).
 func archiveItems(paths []string, maxBytes int) ([]replayItem, error) {
 	st, err := ingest.New(ingest.Config{MaxBytes: maxBytes})
@@ -574,7 +572,7 @@ func archiveItems(paths []string, maxBytes int) ([]replayItem, error) {
 	}
 	var items []replayItem
 	for _, name := range files {
-		r, closeFn, err := openMaybeGzip(name)
+		r, err := input.Open(name, nil, proto.DefaultLimits.InflatedBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -588,33 +586,20 @@ func archiveItems(paths []string, maxBytes int) ([]replayItem, error) {
 				at: at, key: hex.EncodeToString(sum[:12]) + ":" + strconv.Itoa(len(items))})
 			return nil
 		}, func(_ string, err error) { splitErr = err })
-		closeFn()
+		r.Close()
 		if err == nil {
 			err = splitErr
 		}
+		var ie *input.Error
+		if err != nil && !errors.As(err, &ie) { // an *input.Error names the file
+			err = fmt.Errorf("%s: %w", name, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, err
 		}
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
 	return items, nil
-}
-
-func openMaybeGzip(name string) (io.Reader, func(), error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	br := bufio.NewReader(f)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
-		}
-		return zr, func() { zr.Close(); f.Close() }, nil
-	}
-	return br, func() { f.Close() }, nil
 }
 
 // replayKey identifies the set of stories of a replay, so --resume refuses

@@ -1,7 +1,6 @@
 package ingest_test
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -78,25 +77,6 @@ func FuzzNormalizeText(f *testing.F) {
 		if again := ingest.NormalizeText(n); again != n {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, n, again)
 		}
-	})
-}
-
-// FuzzSplit checks that splitting never panics and that every record is a
-// slice of the input.
-func FuzzSplit(f *testing.F) {
-	for _, seed := range []string{"{\"a\":1}\n{\"b\":2}", "[{\"a\":1},{\"b\":\"]\"}]", "{\n\"a\": \"}\"\n}", "text\fmore", "\ufeff{}", "[", "{\"a\":\"\\\"}\"}"} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_ = ingest.Split(bytes.NewReader(data), 1<<16, func(r ingest.Record) error {
-			if r.Line < 1 || len(r.Data) == 0 {
-				t.Fatalf("bad record %+v", r)
-			}
-			if !bytes.Contains(data, r.Data) {
-				t.Fatalf("record %q is not part of the input", r.Data)
-			}
-			return nil
-		})
 	})
 }
 

@@ -11,24 +11,36 @@ import (
 )
 
 // DefaultMaxBytes is the default size limit of one raw story (1 MiB).
-const DefaultMaxBytes = 1 << 20
+const DefaultMaxBytes = proto.DefaultStoryBytes
 
 // Config configures the ingest stage.
 type Config struct {
-	// MaxBytes rejects raw stories larger than this. Default DefaultMaxBytes.
+	// MaxBytes rejects raw stories larger than this (the --max-bytes
+	// flag); it sets Limits.StoryBytes. Default DefaultMaxBytes.
 	MaxBytes int
+	// Limits bound the rest of a story at the boundary (uri and version
+	// bytes, JSON depth); zero fields take proto.DefaultLimits.
+	Limits proto.Limits
 }
 
 func (c *Config) setDefaults() {
-	if c.MaxBytes == 0 {
-		c.MaxBytes = DefaultMaxBytes
+	if c.MaxBytes != 0 {
+		c.Limits.StoryBytes = c.MaxBytes
 	}
+	c.Limits = c.Limits.WithDefaults()
+	if int64(c.Limits.StoryBytes) > c.Limits.InflatedBytes {
+		c.Limits.InflatedBytes = int64(c.Limits.StoryBytes)
+	}
+	c.MaxBytes = c.Limits.StoryBytes
 }
 
 // Validate reports a configuration error naming the field.
 func (c Config) Validate() error {
 	if c.MaxBytes < 0 {
 		return fmt.Errorf("ingest: Config.MaxBytes %d is negative", c.MaxBytes)
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return fmt.Errorf("ingest: Config: %w", err)
 	}
 	return nil
 }
@@ -66,6 +78,9 @@ func (st *Stage) HandleRaw(_ context.Context, data []byte, m proto.RawMeta) ([]*
 	}
 	return stories, nil
 }
+
+// Limits are the bounds the stage enforces, defaults applied.
+func (st *Stage) Limits() proto.Limits { return st.cfg.Limits }
 
 // Close implements the stage contract; ingest holds no resources.
 func (st *Stage) Close(context.Context) error { return nil }

@@ -72,7 +72,7 @@ func ParseNewsML(data []byte) ([]*proto.Story, error) {
 	if len(items) == 0 {
 		if len(packages) > 0 {
 			return nil, fmt.Errorf("%w: no newsItem: packageItem %q references %s, none included", ErrInvalidNewsML,
-				packages[0].attr("", "guid"), describeRefs(packages[0]))
+				brief(packages[0].attr("", "guid")), describeRefs(packages[0]))
 		}
 		return nil, fmt.Errorf("%w: no newsItem in <%s>", ErrInvalidNewsML, root.name.Local)
 	}
@@ -98,7 +98,7 @@ func describeRefs(pkg *xnode) string {
 	pkg.walk(func(n *xnode) bool {
 		if n.isG2() && n.name.Local == "itemRef" {
 			if r := n.attr("", "residref"); r != "" {
-				refs = append(refs, strconv.Quote(r))
+				refs = append(refs, strconv.Quote(brief(r)))
 			}
 		}
 		return true
@@ -132,14 +132,14 @@ func newsItemStory(it *xnode) (*proto.Story, error) {
 	if meta != nil {
 		var err error
 		if s.VersionCreated, err = proto.ParseTime(meta.childText("versionCreated")); err != nil {
-			return nil, fmt.Errorf("%q: versionCreated: %v", guid, err)
+			return nil, fmt.Errorf("%q: versionCreated: %v", brief(guid), err)
 		}
 		if s.FirstCreated, err = proto.ParseTime(meta.childText("firstCreated")); err != nil {
-			return nil, fmt.Errorf("%q: firstCreated: %v", guid, err)
+			return nil, fmt.Errorf("%q: firstCreated: %v", brief(guid), err)
 		}
 		if ps := meta.child("pubStatus"); ps != nil {
 			if s.PubStatus, err = pubStatus(ps); err != nil {
-				return nil, fmt.Errorf("%q: %v", guid, err)
+				return nil, fmt.Errorf("%q: %v", brief(guid), err)
 			}
 		}
 		var notes []string
@@ -159,7 +159,7 @@ func newsItemStory(it *xnode) (*proto.Story, error) {
 	case err != nil && s.PubStatus == proto.PubStatusCanceled:
 		// A kill needs no body; whatever came is not worth rejecting it for.
 	case err != nil:
-		return nil, fmt.Errorf("%q: %v", guid, err)
+		return nil, fmt.Errorf("%q: %v", brief(guid), err)
 	default:
 		s.BodyText = body
 	}

@@ -6,11 +6,14 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/wirestream/wirestream/proto"
 )
 
 // NormalizeText returns s in Unicode NFC with wire-feed whitespace cleaned:
 // CR and CRLF become LF; non-breaking and other Unicode spaces become a plain
-// space; zero-width characters and the BOM are removed; runs of horizontal
+// space; zero-width characters, the BOM and control characters
+// (proto.IsControl: C0, DEL, C1, bidi overrides and isolates) are removed; runs of horizontal
 // space collapse to one; lines are trimmed; more than one blank line between
 // paragraphs collapses to one; leading and trailing space is removed.
 func NormalizeText(s string) string {
@@ -55,8 +58,9 @@ func normalizeSlow(s string) string {
 			// zero-width, BOM and soft hyphen: drop
 		case r == ' ' || r == '\t' || r == '\u00a0' || (r > 0x7f && unicode.IsSpace(r)):
 			pendingSpace = true
-		case r < 0x20 || r == 0x7f:
-			// other control characters: drop
+		case proto.IsControl(r):
+			// other control characters (C0, DEL, C1, bidi overrides and
+			// isolates): drop
 		default:
 			if wrote {
 				switch {
@@ -102,6 +106,12 @@ func isNormalized(s string) bool {
 	var prev byte
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c-'!' < '~'-'!'+1 { // printable ASCII other than space: most bytes
+			newlines = 0
+			prev = c
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
 			switch {
 			case c == '\n':
@@ -132,7 +142,7 @@ func isNormalized(s string) bool {
 		case r == utf8.RuneError && size == 1:
 			return false
 		case r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u00ad' || r == '\u2060',
-			r == '\u2028' || r == '\u2029' || unicode.IsSpace(r):
+			r == '\u2028' || r == '\u2029' || unicode.IsSpace(r), r <= 0x9f, r >= 0x202a && r <= 0x2069 && proto.IsControl(r):
 			return false
 		}
 		newlines = 0

@@ -61,7 +61,7 @@ func (st *Stage) ParseAll(data []byte, format string) ([]*proto.Story, error) {
 	}
 	for _, s := range stories {
 		if err := st.finish(s); err != nil {
-			return nil, &Error{Err: fmt.Errorf("item %s: %w", s.URI, err)}
+			return nil, &Error{Err: fmt.Errorf("item %s: %w", brief(s.URI), err)}
 		}
 	}
 	return stories, nil
@@ -85,7 +85,12 @@ func (st *Stage) Parse(data []byte, format string) (*proto.Story, error) {
 	)
 	switch format {
 	case FormatNinjs, "json", "jsonl":
-		s, err = parseNinjs(data)
+		// Nesting first: the decoder recurses once per level.
+		if err = proto.CheckJSONDepth(data, st.cfg.Limits.JSONDepth); err != nil {
+			err = fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+		} else {
+			s, err = parseNinjs(data)
+		}
 	case FormatText:
 		s = parseText(string(data))
 	case FormatNewsML:
@@ -193,14 +198,20 @@ func isBylineLike(p string) bool {
 // (always recomputed from the body) and located from it when the provider
 // sent none, a derived headline, a content uri, defaults, dedupe "new".
 func (st *Stage) finish(s *proto.Story) error {
+	s.URI = strings.TrimSpace(s.URI)
+	s.Version = strings.TrimSpace(s.Version)
+	if err := st.cfg.Limits.CheckURI(s.URI); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidStory, err)
+	}
+	if err := st.cfg.Limits.CheckVersion(s.Version); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidStory, err)
+	}
 	s.Headline = NormalizeLine(s.Headline)
 	s.Slugline = NormalizeLine(s.Slugline)
 	s.Byline = NormalizeLine(s.Byline)
 	s.Located = NormalizeLine(s.Located)
 	s.EdNote = NormalizeText(s.EdNote)
 	s.BodyText = NormalizeText(s.BodyText)
-	s.URI = strings.TrimSpace(s.URI)
-	s.Version = strings.TrimSpace(s.Version)
 	s.PubStatus = strings.ToLower(strings.TrimSpace(s.PubStatus))
 	if s.PubStatus == "" {
 		s.PubStatus = proto.PubStatusUsable

@@ -30,14 +30,17 @@ var ErrSplit = errors.New("ingest: cannot split input")
 //   - NewsML-G2 (the input starts with '<'): one record, the whole document;
 //   - plain text: one story per file, or per form-feed separated part.
 //
-// maxRecord bounds one record; a longer line or value is still delivered
-// (truncated to maxRecord+1 bytes) so that ingest rejects it as too large.
+// It streams: the input is read once, a buffer at a time, and only the
+// record being cut is held. maxRecord bounds one record; a longer line,
+// value, document or part is still delivered, cut to maxRecord+1 bytes,
+// and the rest of it skipped, so that ingest rejects it as too large with
+// its origin. fn owns each Record's Data.
 func Split(r io.Reader, maxRecord int, fn func(Record) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xef, 0xbb, 0xbf}) {
 		_, _ = br.Discard(3)
 	}
-	first, err := peekNonSpace(br)
+	first, line, err := skipSpace(br)
 	if err == io.EOF {
 		return nil
 	}
@@ -51,37 +54,37 @@ func Split(r io.Reader, maxRecord int, fn func(Record) error) error {
 			return err
 		}
 		if looksLikeJSONLines(lines) {
-			return splitLines(br, maxRecord, fn)
+			return splitLines(br, line, maxRecord, fn)
 		}
-		return splitJSON(br, fn)
+		return splitJSON(br, line, maxRecord, fn)
 	case '[':
-		return splitJSON(br, fn)
+		return splitJSON(br, line, maxRecord, fn)
 	case '<':
-		data, err := io.ReadAll(br)
-		if err != nil {
-			return err
-		}
-		return fn(Record{Data: bytes.TrimSpace(data), Line: 1, Format: FormatNewsML})
+		return splitParts(br, line, maxRecord, FormatNewsML, -1, fn)
 	}
-	return splitText(br, fn)
+	return splitParts(br, line, maxRecord, FormatText, '\f', fn)
 }
 
-func peekNonSpace(br *bufio.Reader) (byte, error) {
-	for n := 1; ; n++ {
-		b, err := br.Peek(n)
-		if len(b) < n {
-			if err == nil {
-				err = io.EOF
-			}
-			return 0, err
+// skipSpace consumes leading blank space and returns the first other byte
+// (left unread) and the line it is on.
+func skipSpace(br *bufio.Reader) (byte, int, error) {
+	line := 1
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			return 0, line, err
 		}
-		c := b[n-1]
-		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			return c, nil
+		b, _ = br.Peek(br.Buffered())
+		i := 0
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+			i++
 		}
-		if n >= br.Size() {
-			return 0, io.EOF
+		line += bytes.Count(b[:i], []byte{'\n'})
+		if i < len(b) {
+			_, _ = br.Discard(i)
+			return b[i], line, nil
 		}
+		_, _ = br.Discard(i)
 	}
 }
 
@@ -114,16 +117,53 @@ func looksLikeJSONLines(lines [][]byte) bool {
 	return false
 }
 
-func splitLines(br *bufio.Reader, maxRecord int, fn func(Record) error) error {
-	line := 0
+// record collects one record's bytes up to a limit (maxRecord+1): what
+// comes after is skipped, noting whether any of it was more than blank
+// space (then the record is over the limit as it stands).
+type record struct {
+	data  []byte
+	limit int
+	over  bool
+}
+
+func (r *record) add(b []byte) {
+	room := r.limit - len(r.data)
+	if room >= len(b) {
+		r.data = append(r.data, b...)
+		return
+	}
+	if room > 0 {
+		r.data = append(r.data, b[:room]...)
+		b = b[room:]
+	}
+	if !r.over && len(bytes.TrimLeft(b, blank)) > 0 {
+		r.over = true
+	}
+}
+
+// take returns the record's bytes, trailing blank space trimmed unless
+// the record was cut (the cut must stay over the limit), and resets it.
+func (r *record) take() []byte {
+	d := r.data
+	if !r.over {
+		d = bytes.TrimRight(d, blank)
+	}
+	r.data, r.over = nil, false
+	return d
+}
+
+// blank is the space trimmed around text and XML records.
+const blank = " \t\r\n\v"
+
+func splitLines(br *bufio.Reader, line, maxRecord int, fn func(Record) error) error {
+	line--
 	for {
-		b, err := readLine(br, maxRecord)
-		if len(b) > 0 || err == nil {
+		b, empty, err := readLine(br, maxRecord)
+		if !empty || err == nil {
 			line++
 		}
-		if t := bytes.TrimSpace(b); len(t) > 0 {
-			rec := Record{Data: append([]byte(nil), t...), Line: line, Format: FormatNinjs}
-			if ferr := fn(rec); ferr != nil {
+		if len(b) > 0 {
+			if ferr := fn(Record{Data: b, Line: line, Format: FormatNinjs}); ferr != nil {
 				return ferr
 			}
 		}
@@ -136,73 +176,85 @@ func splitLines(br *bufio.Reader, maxRecord int, fn func(Record) error) error {
 	}
 }
 
-// readLine reads one line; a line over maxRecord bytes is cut to
-// maxRecord+1 bytes and the rest of it skipped.
-func readLine(br *bufio.Reader, maxRecord int) ([]byte, error) {
-	var out []byte
+// readLine reads one line and returns it without the blank space around
+// it (empty: nothing at all was read); a line over maxRecord bytes is cut
+// to maxRecord+1 bytes and the rest of it skipped.
+func readLine(br *bufio.Reader, maxRecord int) (line []byte, empty bool, err error) {
+	rec := record{limit: maxRecord + 1}
+	started := false
+	empty = true
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(out) <= maxRecord {
-			room := maxRecord + 1 - len(out)
-			if len(chunk) < room {
-				room = len(chunk)
-			}
-			out = append(out, chunk[:room]...)
+		if len(chunk) > 0 {
+			empty = false
 		}
+		if !started {
+			chunk = bytes.TrimLeft(chunk, blank)
+			started = len(chunk) > 0
+		}
+		rec.add(chunk)
 		if err == bufio.ErrBufferFull {
 			continue
 		}
-		return bytes.TrimRight(out, "\r\n"), err
+		return rec.take(), empty, err
 	}
 }
 
 // splitJSON cuts top-level JSON objects from a stream of concatenated values
 // or from one array, tracking the line each starts on.
-func splitJSON(br *bufio.Reader, fn func(Record) error) error {
-	data, err := io.ReadAll(br)
-	if err != nil {
-		return err
-	}
-	line := 1
-	depth, start, startLine := 0, -1, 0
-	inArray := false
+func splitJSON(br *bufio.Reader, line, maxRecord int, fn func(Record) error) error {
+	depth, startLine := 0, 0
+	inArray, inRecord := false, false
+	rec := record{limit: maxRecord + 1}
 	var lx jsonLexer
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if c == '\n' {
-			line++
-		}
-		if !lx.structural(c) {
-			continue
-		}
-		switch c {
-		case '[':
-			if depth == 0 && start < 0 && !inArray {
-				inArray = true
+	for {
+		chunk, rerr := br.ReadSlice('\n')
+		from := 0 // where the record's bytes in chunk start
+		for i, c := range chunk {
+			if c == '\n' {
+				line++
+			}
+			if !lx.structural(c) {
 				continue
 			}
-			depth++
-		case '{':
-			if depth == 0 {
-				start, startLine = i, line
-			}
-			depth++
-		case '}', ']':
-			if c == ']' && depth == 0 && inArray {
-				inArray = false
-				continue
-			}
-			depth--
-			if depth == 0 && start >= 0 {
-				rec := Record{Data: append([]byte(nil), data[start:i+1]...), Line: startLine, Format: FormatNinjs}
-				if err := fn(rec); err != nil {
-					return err
+			switch c {
+			case '[':
+				if depth == 0 && !inArray {
+					inArray = true
+					continue
 				}
-				start = -1
+				depth++
+			case '{':
+				if depth == 0 {
+					inRecord, startLine, from = true, line, i
+				}
+				depth++
+			case '}', ']':
+				if c == ']' && depth == 0 && inArray {
+					inArray = false
+					continue
+				}
+				depth--
+				if depth == 0 && inRecord {
+					rec.add(chunk[from : i+1])
+					if err := fn(Record{Data: rec.take(), Line: startLine, Format: FormatNinjs}); err != nil {
+						return err
+					}
+					inRecord = false
+				}
+				if depth < 0 {
+					return fmt.Errorf("%w: unbalanced %q at line %d", ErrSplit, c, line)
+				}
 			}
-			if depth < 0 {
-				return fmt.Errorf("%w: unbalanced %q at line %d", ErrSplit, c, line)
-			}
+		}
+		if inRecord {
+			rec.add(chunk[from:])
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil && rerr != bufio.ErrBufferFull {
+			return rerr
 		}
 	}
 	if depth != 0 || lx.inString {
@@ -211,26 +263,55 @@ func splitJSON(br *bufio.Reader, fn func(Record) error) error {
 	return nil
 }
 
-// splitText delivers the whole input as one story, or one per part when
-// parts are separated by form feeds.
-func splitText(br *bufio.Reader, fn func(Record) error) error {
-	data, err := io.ReadAll(br)
-	if err != nil {
-		return err
+// splitParts delivers the input as one record, or one per part when sep
+// (a form feed for text; -1: none) separates parts; blank space around a
+// part is trimmed, and its line is that of its first other byte.
+func splitParts(br *bufio.Reader, line, maxRecord int, format string, sep int, fn func(Record) error) error {
+	rec := record{limit: maxRecord + 1}
+	started, startLine := false, 0
+	add := func(b []byte) {
+		if !started {
+			t := bytes.TrimLeft(b, blank)
+			line += bytes.Count(b[:len(b)-len(t)], []byte{'\n'})
+			if len(t) == 0 {
+				return
+			}
+			started, startLine, b = true, line, t
+		}
+		line += bytes.Count(b, []byte{'\n'})
+		rec.add(b)
 	}
-	line := 1
-	for _, part := range bytes.Split(data, []byte{'\f'}) {
-		t := bytes.TrimSpace(part)
-		if len(t) > 0 {
-			lead := len(part) - len(bytes.TrimLeft(part, " \t\r\n"))
-			rec := Record{Data: t, Line: line + bytes.Count(part[:lead], []byte{'\n'}), Format: FormatText}
-			if err := fn(rec); err != nil {
+	emit := func() error {
+		if !started {
+			return nil
+		}
+		started = false
+		return fn(Record{Data: rec.take(), Line: startLine, Format: format})
+	}
+	for {
+		chunk, rerr := br.ReadSlice('\n')
+		for len(chunk) > 0 {
+			i := -1
+			if sep >= 0 {
+				i = bytes.IndexByte(chunk, byte(sep))
+			}
+			if i < 0 {
+				add(chunk)
+				break
+			}
+			add(chunk[:i])
+			if err := emit(); err != nil {
 				return err
 			}
+			chunk = chunk[i+1:]
 		}
-		line += bytes.Count(part, []byte{'\n'})
+		if rerr == io.EOF {
+			return emit()
+		}
+		if rerr != nil && rerr != bufio.ErrBufferFull {
+			return rerr
+		}
 	}
-	return nil
 }
 
 // isCompleteJSON reports whether b is exactly one complete JSON object.
