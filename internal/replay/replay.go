@@ -247,10 +247,12 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
+			// Idle first, then the counts: counted before, the last
+			// stories could leave the stages between the two reads.
+			idle, processed := namespaceIdle(ctx, js, target)
 			res.Published, _ = pipeline.CountMsgs(ctx, js, target.OutStream(), target.OutAll())
 			res.Audited, _ = pipeline.CountMsgs(ctx, js, target.AuditStream(), "")
 			res.DeadLettered, _ = pipeline.CountMsgs(ctx, js, target.DLQStream(), "")
-			idle, processed := namespaceIdle(ctx, js, target)
 			if cfg.Progress != nil {
 				cfg.Progress(Progress{Total: res.Total, Stored: done, Processed: min(processed, done)})
 			}
