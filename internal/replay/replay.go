@@ -52,6 +52,9 @@ type Config struct {
 	// Workers per stage when the replay runs the namespace's stages.
 	Workers  int
 	MaxBytes int
+	// MaxInflated bounds what one compressed archive may inflate to
+	// (0: proto.DefaultLimits.InflatedBytes).
+	MaxInflated int64
 	// Data is the process's tag data (nil: loaded when the namespace's
 	// stages start).
 	Data *wiring.Data
@@ -122,7 +125,7 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 	}
 	var src replaySource
 	if len(cfg.Files) > 0 {
-		items, err := archiveItems(cfg.Files, cfg.MaxBytes)
+		items, err := archiveItems(cfg.Files, cfg.MaxBytes, cfg.MaxInflated)
 		if err != nil {
 			return res, err
 		}
@@ -548,7 +551,10 @@ func (h *historySource) Next(ctx context.Context, max int) ([]replayItem, error)
 // plain text, NewsML-G2; gzip- or zstd-compressed or not, each inflating to
 // at most proto.DefaultLimits.InflatedBytes) and orders them by
 // versioncreated (stories without one keep their place at the start).
-func archiveItems(paths []string, maxBytes int) ([]replayItem, error) {
+func archiveItems(paths []string, maxBytes int, maxInflated int64) ([]replayItem, error) {
+	if maxInflated <= 0 {
+		maxInflated = proto.DefaultLimits.InflatedBytes
+	}
 	st, err := ingest.New(ingest.Config{MaxBytes: maxBytes})
 	if err != nil {
 		return nil, err
@@ -574,7 +580,7 @@ func archiveItems(paths []string, maxBytes int) ([]replayItem, error) {
 	}
 	var items []replayItem
 	for _, name := range files {
-		r, err := input.Open(name, nil, proto.DefaultLimits.InflatedBytes)
+		r, err := input.Open(name, nil, maxInflated)
 		if err != nil {
 			return nil, err
 		}
