@@ -67,7 +67,6 @@ func FuzzCheckJSONDepth(f *testing.F) {
 		}
 		d := stdjson.NewDecoder(strings.NewReader(string(b)))
 		d.UseNumber() // a number like 1E700 is valid JSON, not a float64 (found by the fuzzer)
-		d.UseNumber() // 1E700 is valid JSON, but not a float64
 		depth, deepest := 0, 0
 		for {
 			tok, terr := d.Token()
