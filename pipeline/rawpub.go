@@ -25,6 +25,10 @@ type RawPublisherConfig struct {
 	// Window bounds the publishes waiting for their acknowledgement: Publish
 	// blocks while Window are pending. Default 256.
 	Window int
+	// WindowBytes bounds the bytes of those publishes (the client keeps each
+	// message until its ack): Publish also blocks while they hold this
+	// much. Default 64 MiB.
+	WindowBytes int
 	// AckTimeout is how long the oldest pending publish may wait for its
 	// acknowledgement before Publish or Flush give up with ErrNoAck.
 	// Default 30 s.
@@ -41,6 +45,9 @@ func (c *RawPublisherConfig) setDefaults() {
 	if c.Window == 0 {
 		c.Window = 256
 	}
+	if c.WindowBytes == 0 {
+		c.WindowBytes = 64 << 20
+	}
 	if c.AckTimeout == 0 {
 		c.AckTimeout = 30 * time.Second
 	}
@@ -53,6 +60,8 @@ func (c RawPublisherConfig) Validate() error {
 		return fmt.Errorf("%w: RawPublisherConfig.Names is the zero value (use proto.Live())", ErrConfig)
 	case c.Window < 1:
 		return fmt.Errorf("%w: RawPublisherConfig.Window %d must be at least 1", ErrConfig, c.Window)
+	case c.WindowBytes < 1:
+		return fmt.Errorf("%w: RawPublisherConfig.WindowBytes %d must be at least 1", ErrConfig, c.WindowBytes)
 	case c.AckTimeout < time.Millisecond:
 		return fmt.Errorf("%w: RawPublisherConfig.AckTimeout %s is too short", ErrConfig, c.AckTimeout)
 	}
@@ -99,6 +108,7 @@ type RawPublisher struct {
 	cfg     RawPublisherConfig
 	js      jetstream.JetStream
 	pending []pendingRaw
+	bytes   int // data bytes of the pending publishes
 	guard   historyGuard
 }
 
@@ -111,6 +121,7 @@ type historyGuard struct {
 }
 
 type pendingRaw struct {
+	size int
 	f    jetstream.PubAckFuture // nil when the publish failed at once
 	err  error
 	meta proto.RawMeta
@@ -171,7 +182,7 @@ func RawID(source, origin string, data []byte) string {
 // outcomes not yet delivered are then lost to the caller, who must treat
 // those inputs as not stored.
 func (p *RawPublisher) Publish(ctx context.Context, m RawMsg, done func(RawAck)) error {
-	for len(p.pending) >= p.cfg.Window {
+	for len(p.pending) >= p.cfg.Window || len(p.pending) > 0 && p.bytes+len(m.Data) > p.cfg.WindowBytes {
 		if err := p.deliver(ctx, true); err != nil {
 			return err
 		}
@@ -194,7 +205,8 @@ func (p *RawPublisher) Publish(ctx context.Context, m RawMsg, done func(RawAck))
 	msg := &nats.Msg{Subject: p.cfg.Names.Raw(m.Meta.Source), Data: m.Data, Header: nats.Header(m.Meta.Header())}
 	msg.Header.Set(proto.HeaderMsgID, id)
 	f, err := p.js.PublishMsgAsync(msg)
-	p.pending = append(p.pending, pendingRaw{f: f, err: err, meta: m.Meta, id: id, done: done})
+	p.pending = append(p.pending, pendingRaw{size: len(m.Data), f: f, err: err, meta: m.Meta, id: id, done: done})
+	p.bytes += len(m.Data)
 	p.Poll()
 	return nil
 }
@@ -271,6 +283,9 @@ func (p *RawPublisher) deliver(ctx context.Context, wait bool) error {
 	n := 0
 	defer func() {
 		if n > 0 {
+			for _, pr := range p.pending[:n] {
+				p.bytes -= pr.size
+			}
 			p.pending = append(p.pending[:0], p.pending[n:]...)
 		}
 	}()

@@ -133,3 +133,31 @@ func TestRawPublisherConfig(t *testing.T) {
 		}
 	}
 }
+
+// The bytes waiting for their acks are bounded too: with large stories the
+// window fills by bytes long before it fills by count.
+func TestRawPublisherWindowBytes(t *testing.T) {
+	f := newFixture(t)
+	ctx := pipelinetest.Context(t, 30*time.Second)
+	p, err := pipeline.NewRawPublisher(f.js, pipeline.RawPublisherConfig{Names: f.names, Window: 1000, WindowBytes: 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	story := make([]byte, 1000)
+	stored := 0
+	for i := range 50 {
+		if err := p.Publish(ctx, pipeline.RawMsg{Data: story, Meta: proto.RawMeta{Source: "wire", Origin: fmt.Sprint(i)}}, func(a pipeline.RawAck) {
+			if a.Err == nil {
+				stored++
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if p.Pending() > 3 {
+			t.Fatalf("%d stories of 1000 bytes pending, WindowBytes is 3000", p.Pending())
+		}
+	}
+	if err := p.Flush(ctx); err != nil || stored != 50 {
+		t.Fatalf("stored %d of 50: %v", stored, err)
+	}
+}
