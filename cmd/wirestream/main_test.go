@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,20 +26,6 @@ func runCLI(ctx context.Context, stdin string, args ...string) (int, string, str
 	code := run(ctx, e, args)
 	return code, out.String(), errb.String()
 }
-
-// syncBuffer is a bytes.Buffer safe to write from one goroutine and read
-// from another.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func testdata(name string) string { return filepath.Join("..", "..", "testdata", "e2e", name) }
 
@@ -146,7 +131,7 @@ func TestRunIngestTail(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)
-	var runErr syncBuffer
+	var runErr pipelinetest.SyncBuffer
 	go func() {
 		e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &runErr, getenv: func(string) string { return "" }}
 		done <- run(ctx, e, []string{"run", "--listen", "127.0.0.1:" + port, "--data", t.TempDir(), "--log-level", "warn",
@@ -209,7 +194,7 @@ func TestRunExitsZeroOnSIGTERM(t *testing.T) {
 	}
 	port := freePort(t)
 	cmd := exec.Command(bin, "run", "--listen", "127.0.0.1:"+port, "--data", t.TempDir())
-	var stderr syncBuffer
+	var stderr pipelinetest.SyncBuffer
 	cmd.Stderr = &stderr
 	cmd.Env = append(os.Environ(), "NATS_URL=")
 	if err := cmd.Start(); err != nil {

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,23 +56,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // proc is a running wirestream process.
 type proc struct {
 	name    string
 	cmd     *exec.Cmd
-	log     *syncBuffer
+	log     *pipelinetest.SyncBuffer
 	done    chan struct{} // closed when the process exited
 	exitErr error
 }
@@ -88,7 +75,7 @@ func start(t *testing.T, name string, args ...string) *proc {
 // kept in the proc's log.
 func startProgram(t *testing.T, program, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{name: name, log: &pipelinetest.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(program, args...)
 	p.cmd.Stderr = p.log
 	p.cmd.Env = append(os.Environ(), "NATS_URL=")

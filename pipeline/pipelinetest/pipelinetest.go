@@ -4,6 +4,7 @@
 package pipelinetest
 
 import (
+	"bytes"
 	"context"
 	"reflect"
 	"sync"
@@ -127,3 +128,19 @@ func Run(t testing.TB, st *pipeline.Stage) (stop func()) {
 	t.Cleanup(stop)
 	return stop
 }
+
+// SyncBuffer is a bytes.Buffer safe to write from one goroutine (a process's
+// stderr, a logger) and read from another (the test).
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
