@@ -80,8 +80,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Output messages the webhook's consumer has not yet acknowledged (pending plus in flight)."}, []string{"webhook"}),
 	}
 	if reg != nil {
-		for _, col := range []prometheus.Collector{m.delivered, m.failed, m.retries, m.dead, m.lag} {
-			_ = reg.Register(col) // a second dispatcher on one registry keeps the first's collectors
+		// A second dispatcher on one registry shares the first's collectors.
+		for _, c := range []**prometheus.CounterVec{&m.delivered, &m.failed, &m.retries, &m.dead} {
+			if err := reg.Register(*c); err != nil {
+				var are prometheus.AlreadyRegisteredError
+				if errors.As(err, &are) {
+					*c = are.ExistingCollector.(*prometheus.CounterVec)
+				}
+			}
+		}
+		if err := reg.Register(m.lag); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				m.lag = are.ExistingCollector.(*prometheus.GaugeVec)
+			}
 		}
 	}
 	return m
@@ -125,17 +137,27 @@ func ConsumerConfig(n proto.Names, h Hook, ackWaitExtra time.Duration) jetstream
 	}
 }
 
-// Run delivers until ctx ends; it returns the first setup error.
-func (d *Dispatcher) Run(ctx context.Context) error {
+// Ensure creates (or updates) the hooks' consumers. A new consumer
+// delivers the stories published from then on; Run calls it too.
+func (d *Dispatcher) Ensure(ctx context.Context) ([]jetstream.Consumer, error) {
 	var cons []jetstream.Consumer
 	for _, h := range d.cfg.Hooks {
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		c, err := d.js.CreateOrUpdateConsumer(sctx, d.cfg.Names.OutStream(), ConsumerConfig(d.cfg.Names, h, d.cfg.AckWaitExtra))
 		cancel()
 		if err != nil {
-			return fmt.Errorf("webhook %s: consumer %s: %w", h.Name, h.Consumer(), err)
+			return nil, fmt.Errorf("webhook %s: consumer %s: %w", h.Name, h.Consumer(), err)
 		}
 		cons = append(cons, c)
+	}
+	return cons, nil
+}
+
+// Run delivers until ctx ends; it returns the first setup error.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	cons, err := d.Ensure(ctx)
+	if err != nil {
+		return err
 	}
 	var wg sync.WaitGroup
 	for i, h := range d.cfg.Hooks {
