@@ -133,8 +133,11 @@ func expand(s string, getenv func(string) (string, bool)) (string, error) {
 	return out, nil
 }
 
-// Load reads a webhooks file.
-func Load(path string, data *wiring.Data, n proto.Names) ([]Hook, error) {
+// Load reads a webhooks file; getenv (nil: os.LookupEnv) expands ${VAR}.
+func Load(path string, data *wiring.Data, n proto.Names, getenv func(string) (string, bool)) ([]Hook, error) {
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -147,7 +150,7 @@ func Load(path string, data *wiring.Data, n proto.Names) ([]Hook, error) {
 	if len(b) > maxFileBytes {
 		return nil, fmt.Errorf("%w: %s: over %d bytes", ErrConfig, path, maxFileBytes)
 	}
-	hooks, err := Parse(b, data, n, os.LookupEnv)
+	hooks, err := Parse(b, data, n, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
