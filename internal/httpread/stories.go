@@ -221,6 +221,9 @@ func (x *index) get(uri string) (uint64, bool) {
 }
 
 func (x *index) run(ctx context.Context, js jetstream.JetStream, n proto.Names, log *zap.Logger) error {
+	if log == nil {
+		log = zap.NewNop()
+	}
 	for ctx.Err() == nil {
 		err := x.follow(ctx, js, n)
 		if ctx.Err() != nil {
