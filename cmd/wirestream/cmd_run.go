@@ -26,11 +26,11 @@ import (
 )
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "[--nats URL] [--listen HOST:PORT] [--data DIR] [--stages all|ingest,dedupe,tag,publish] [--workers N]")
+	fs := newFlags(e, "run", "[--nats URL] [--listen HOST:PORT] [--data DIR] [--stages all|none|ingest,dedupe,tag,publish] [--workers N]")
 	conn := addConnFlags(fs, e)
 	listen := fs.String("listen", "127.0.0.1:4222", "client address of the embedded NATS server (without --nats)")
 	data := fs.String("data", "./data", "JetStream store directory of the embedded server (without --nats)")
-	stagesFlag := fs.String("stages", "all", "stages to run: all, or a comma-separated list of ingest, dedupe, tag, publish")
+	stagesFlag := fs.String("stages", "all", "stages to run: all, none (only --webhooks, --http), or a comma-separated list of ingest, dedupe, tag, publish")
 	workers := fs.Int("workers", 4, "concurrent stories per stage in this process")
 	dedupeWorkers := fs.Int("dedupe-workers", 0, "concurrent stories in the dedupe stage, which mostly waits on JetStream (default 4 × --workers)")
 	replicas := fs.Int("replicas", 1, "replicas of each stream (3 on a three-node cluster)")
@@ -56,9 +56,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	names, err := wiring.ParseStages(*stagesFlag)
-	if err != nil {
-		return usagef("--stages: %v", err)
+	var names []string
+	var err error
+	if *stagesFlag != "none" { // none: only what the other flags ask (--webhooks, --http)
+		names, err = wiring.ParseStages(*stagesFlag)
+		if err != nil {
+			return usagef("--stages: %v", err)
+		}
 	}
 	if *dedupeWorkers < 0 {
 		return usagef("--dedupe-workers %d is negative", *dedupeWorkers)
@@ -220,7 +224,15 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		close(hooksDone)
 	}
 	log.Info("running stages", zap.Strings("stages", names), zap.Int("workers", *workers))
-	sts, errc := wiring.RunStages(runCtx, js, names, cfg, log)
+	var sts []*pipeline.Stage
+	var errc <-chan error
+	if len(names) > 0 {
+		sts, errc = wiring.RunStages(runCtx, js, names, cfg, log)
+	} else {
+		idle := make(chan error, 1)
+		go func() { <-runCtx.Done(); idle <- nil }()
+		errc = idle
+	}
 	stages.Store(&sts)
 	runErr := <-errc
 	stopRun()

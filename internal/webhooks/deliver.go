@@ -48,7 +48,7 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// AckWaitExtra is added to a hook's Timeout to make its consumer's
 	// AckWait: how long a post may hold a story before the server gives it
-	// to another process (default 30 s).
+	// to another process (default 5 s).
 	AckWaitExtra time.Duration
 	// LagInterval is how often lag is read from the server (default 10 s).
 	LagInterval time.Duration
@@ -105,7 +105,7 @@ func New(js jetstream.JetStream, cfg Config, log *zap.Logger) (*Dispatcher, erro
 		return nil, fmt.Errorf("%w: Config.Names is empty", ErrConfig)
 	}
 	if cfg.AckWaitExtra == 0 {
-		cfg.AckWaitExtra = 30 * time.Second
+		cfg.AckWaitExtra = 5 * time.Second
 	}
 	if cfg.LagInterval == 0 {
 		cfg.LagInterval = 10 * time.Second
