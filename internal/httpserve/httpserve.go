@@ -23,7 +23,8 @@ type Limits struct {
 	ReadTimeout       time.Duration // a whole request, body included (default 60 s: 8 MiB of push on a slow link)
 	WriteTimeout      time.Duration // default 60 s
 	IdleTimeout       time.Duration // an idle keep-alive connection (default 120 s)
-	// MaxHeaderBytes bounds the request line and headers (default 16 KiB).
+	// MaxHeaderBytes bounds the request line and headers (default 16 KiB;
+	// net/http allows 4 KiB more before answering 431).
 	MaxHeaderBytes int
 	// MaxConns bounds the connections open at once (default 1024); more
 	// wait in the listen queue until one closes.
