@@ -177,8 +177,8 @@ type ninjsExtra struct {
 // UTF-8.
 type ninjsIn struct {
 	*proto.Story
-	ninjsMarkers
-	BodyText jsonText `json:"body_text"`
+	*ninjsMarkers          // allocated by the decoder only when a marker is present
+	BodyText      jsonText `json:"body_text"`
 }
 
 // parseNinjs reads ninjs 1.x, or 2.x and 3.x when the document says so
@@ -194,8 +194,10 @@ func parseNinjs(data []byte) (*proto.Story, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
 	}
-	if g := in.generation(); g > 1 {
-		return parseNinjs23(data, g)
+	if in.ninjsMarkers != nil {
+		if g := in.generation(); g > 1 {
+			return parseNinjs23(data, g)
+		}
 	}
 	s.BodyText = string(in.BodyText)
 	if strings.TrimSpace(s.BodyText) == "" {
