@@ -82,7 +82,7 @@ func TestIngestNITFAndANPAFiles(t *testing.T) {
 		got = append(got, s.Slugline+" u"+string(rune('0'+s.Urgency))+" "+strings.Join(codes, ","))
 	}
 	sort.Strings(got)
-	want := []string{"BC-Curling-Results u5 CA", "BC-Dam-Level u3 CA", "BC-Quarry-Blast u1 US", "SKERRY-LIGHTHOUSE u4 "}
+	want := []string{"BC-Curling-Results u5 CA", "BC-Dam-Level u3 CA", "BC-Quarry-Blast u1 US", "SKERRY-LIGHTHOUSE u4 GB"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("out stories %q\nwant        %q", got, want)
 	}

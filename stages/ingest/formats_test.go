@@ -81,8 +81,8 @@ func TestParseFormatFiles(t *testing.T) {
 				Headline:       "Keepers return to Skerry Point light after 40 years", // hl1, not head/title
 				Slugline:       "SKERRY-LIGHTHOUSE",
 				Byline:         "By Ailsa Brandt, Example Wire Writer",
-				Located:        "PORT ELLERY, Lanark Islands", // dateline/location
-				BodyText: "PORT ELLERY, Lanark Islands (EXW) — Keepers moved back into the Skerry Point lighthouse on Friday, forty years after the light was automated.\n\n" +
+				Located:        "PORT ELLERY, Scotland", // dateline/location
+				BodyText: "PORT ELLERY, Scotland (EXW) — Keepers moved back into the Skerry Point lighthouse on Friday, forty years after the light was automated.\n\n" +
 					"The six volunteers will live in the tower in shifts of two & keep a log of passing ships, the island council said.\n\n" +
 					"“It is the first winter with people on the rock since 1986,” harbour master Ewan MacAulay said.", // media left out
 				EdNote:  "Corrects spelling of the harbour master's name in 4th paragraph.",
@@ -404,5 +404,32 @@ func TestDetectFormat(t *testing.T) {
 		if got := ingest.DetectFormat([]byte(in)); got != want {
 			t.Errorf("DetectFormat(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestNITFVariants: the fallbacks of the NITF mapping.
+func TestNITFVariants(t *testing.T) {
+	doc := `<nitf><head><title>Title only</title><docdata management-status="embargoed"><date.release norm="2026-11-27T06:00:00Z"/></docdata></head>` +
+		`<body xml:lang="cy"><body.head><byline>By One</byline><byline>By Two</byline>` +
+		`<dateline>ABERYSTWYTH, Wales, <story.date>Nov. 27</story.date></dateline></body.head>` +
+		`<body.content><block><p>First.</p><ul><li>Item.</li></ul></block><p>Last.</p></body.content></body></nitf>`
+	st, err := ingest.New(ingest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Parse([]byte(doc), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := proto.Story{
+		URI: s.URI, Type: "text", PubStatus: proto.PubStatusWithheld, Language: "cy",
+		VersionCreated: tm(t, "2026-11-27T06:00:00Z"), FirstCreated: tm(t, "2026-11-27T06:00:00Z"),
+		Headline: "Title only", Byline: "By One; By Two", Located: "ABERYSTWYTH, Wales",
+		BodyText: "First.\n\nItem.\n\nLast.",
+	}
+	s.Dedupe, s.Dateline = nil, nil
+	diffStories(t, []*proto.Story{s}, []*proto.Story{&want})
+	if s.URI != ingest.ContentURI(s) {
+		t.Errorf("uri %s: want the content uri", s.URI)
 	}
 }
