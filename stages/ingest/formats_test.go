@@ -356,18 +356,26 @@ func TestSplitWire(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Errorf("records %q\nwant     %q", strings.Join(got, " "), want)
 	}
-	// Split detects the framing only from the first byte: this input opens
-	// with text, so it is one text record.
-	n := 0
+	// Split finds the same messages: SOH then STX within the first buffer
+	// make the input wire copy although it opens with text.
+	var detected []string
 	_ = ingest.Split(strings.NewReader(in), 1<<20, func(r ingest.Record) error {
-		n++
-		if r.Format != ingest.FormatText {
-			t.Errorf("format %s", r.Format)
+		detected = append(detected, strings.Fields(string(r.Data))[0]+"@"+itoa(r.Line)+":"+r.Format)
+		return nil
+	})
+	if strings.Join(detected, " ") != want {
+		t.Errorf("Split: records %q\nwant            %q", strings.Join(detected, " "), want)
+	}
+	// Text with a stray SOH and no STX stays text.
+	n := 0
+	_ = ingest.Split(strings.NewReader("Plain text\x01 with a stray control."), 1<<20, func(r ingest.Record) error {
+		if n++; r.Format != ingest.FormatText {
+			t.Errorf("stray SOH: format %s", r.Format)
 		}
 		return nil
 	})
 	if n != 1 {
-		t.Errorf("Split: %d records, want 1", n)
+		t.Errorf("stray SOH: %d records, want 1", n)
 	}
 	if err := ingest.SplitAs(strings.NewReader(in), 10, "telex", func(ingest.Record) error { return nil }); !errors.Is(err, ingest.ErrUnknownFormat) {
 		t.Errorf("SplitAs telex: %v", err)

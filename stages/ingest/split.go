@@ -32,7 +32,9 @@ var ErrSplit = errors.New("ingest: cannot split input")
 //   - IPTC 7901 and ANPA 1312 (the input starts with SOH or ZCZC): one
 //     record per message, cut before each SOH and each ZCZC that opens a
 //     line (all in the format the first message's priority gives: a digit
-//     is 7901);
+//     is 7901); also when the input opens with other text and an SOH
+//     followed by an STX comes within the first 64 KiB (that text is then
+//     a record of its own, which ingest rejects);
 //   - plain text: one story per file, or per form-feed separated part.
 //
 // It streams: the input is read once, a buffer at a time, and only the
@@ -71,6 +73,13 @@ func Split(r io.Reader, maxRecord int, fn func(Record) error) error {
 		if head, _ := br.Peek(br.Size()); first == soh || bytes.HasPrefix(head, []byte("ZCZC")) {
 			return splitWire(br, line, maxRecord, wireHeadFormat(head), fn)
 		}
+	}
+	// An archive may open with a line of its own before its first
+	// message: SOH then STX in the first buffer make it wire copy (the
+	// opening text is a record of its own, rejected), not one text story.
+	head, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(head, soh); i >= 0 && bytes.IndexByte(head[i:], stx) > 0 {
+		return splitWire(br, line, maxRecord, wireHeadFormat(head[i:]), fn)
 	}
 	return splitParts(br, line, maxRecord, FormatText, '\f', fn)
 }
