@@ -330,6 +330,7 @@ func TestBadRequests(t *testing.T) {
 		{"bad topic", "GET", "/v1/stories?topic=medtop:1", auth, 400, "topic"},
 		{"bad urgency", "GET", "/v1/stories?urgency=12", auth, 400, "urgency"},
 		{"bad status", "GET", "/v1/stories?status=deleted", auth, 400, "status"},
+		{"bad language", "GET", "/v1/stories?language=e%21", auth, 400, "language"},
 		{"bad limit", "GET", "/v1/stories?limit=100000", auth, 400, "limit"},
 		{"zero limit", "GET", "/v1/stories?limit=0", auth, 400, "limit"},
 		{"bad cursor", "GET", "/v1/stories?cursor=abc", auth, 400, "cursor"},

@@ -59,7 +59,7 @@ func Parse(data *wiring.Data, n proto.Names, s Spec) (pipeline.Filter, error) {
 	}
 	for _, l := range s.Languages {
 		l = strings.TrimSpace(l)
-		if l == "" || len(l) > 35 {
+		if (pipeline.Filter{Languages: []string{l}}).Validate() != nil {
 			return f, fmt.Errorf("%w: language %q: a BCP 47 tag such as en or pt-BR", ErrFilter, l)
 		}
 		f.Languages = append(f.Languages, l)
@@ -100,7 +100,7 @@ const (
 
 // Event is "kill" for a killed (canceled) story, "story" otherwise.
 func Event(s *proto.Story) string {
-	if s.Canceled() || (s.Dedupe != nil && s.Dedupe.Status == proto.DedupeKill) {
+	if pipeline.Status(s) == proto.DedupeKill {
 		return EventKill
 	}
 	return EventStory

@@ -30,6 +30,7 @@ func TestParse(t *testing.T) {
 		{"urgency text", outfilter.Spec{Urgency: "high"}, nil, nil, 0, "urgency \"high\""},
 		{"bad status", outfilter.Spec{Statuses: []string{"duplicate"}}, nil, nil, 0, "status \"duplicate\""},
 		{"empty language", outfilter.Spec{Languages: []string{" "}}, nil, nil, 0, "language"},
+		{"bad language", outfilter.Spec{Languages: []string{"en gb"}}, nil, nil, 0, "language \"en gb\": a BCP 47 tag"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
