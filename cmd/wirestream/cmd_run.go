@@ -38,6 +38,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	history := fs.Duration("history-max-age", 30*24*time.Hour, "how long the raw history (the replay source) is kept")
 	historyBytes := fs.Int64("history-max-bytes", -1, "size bound of the raw history in bytes, oldest dropped first (-1: none)")
 	nodeSubjects := fs.String("node-subjects", "stored", "region and topic notifications: stored (durable, in the output stream) or live (core NATS only; ~1.5x throughput, see docs/performance.md)")
+	nodeBody := fs.String("node-body", "full", "what region and topic messages carry: full (the ninjs JSON story, for any NATS client) or claim-check (headers only, Ws-Story-Seq points at the story on ws.out.all; for very high volume, see docs/subjects.md)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "console", "log format: console or json")
 	httpAddr := fs.String("http", "", "accept stories by HTTP push on HOST:PORT: POST /v1/stories (off when empty)")
@@ -87,6 +88,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return usagef("--webhooks %v", err)
 		}
 	}
+	claimCheck, err := parseNodeBody(*nodeBody)
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(e, *logLevel, *logFormat)
 	if err != nil {
 		return err
@@ -117,7 +122,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history, HistoryMaxBytes: *historyBytes, LiveNodes: liveNodes})
+	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history, HistoryMaxBytes: *historyBytes, LiveNodes: liveNodes, ClaimCheck: claimCheck})
 	cancel()
 	if err != nil {
 		nc.Close()
@@ -260,6 +265,17 @@ func drainConn(nc *nats.Conn, log *zap.Logger) {
 	for !nc.IsClosed() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// parseNodeBody reads --node-body: true for the claim check.
+func parseNodeBody(v string) (bool, error) {
+	switch v {
+	case pipeline.NodeBodyFull:
+		return false, nil
+	case pipeline.NodeBodyClaimCheck:
+		return true, nil
+	}
+	return false, usagef("--node-body %q: full or claim-check", v)
 }
 
 // parseNodeSubjects reads --node-subjects: true for live.
