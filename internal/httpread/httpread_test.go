@@ -156,7 +156,7 @@ func TestPagesAndLookup(t *testing.T) {
 	}
 
 	// The push token also reads; gzip when asked.
-	resp, body := get(t, s.base+"/v1/stories?region=UZ&limit=5", "Authorization", "Bearer pusher", "Accept-Encoding", "gzip")
+	resp, body := get(t, s.base+"/v1/stories?region=UZ&limit=5&format=ninjs1", "Authorization", "Bearer pusher", "Accept-Encoding", "gzip")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("gzip page: %d %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))
 	}
@@ -340,6 +340,8 @@ func TestBadRequests(t *testing.T) {
 		{"bad query", "GET", "/v1/stories?a=%zz", auth, 400, "malformed"},
 		{"uri too long", "GET", "/v1/stories/" + strings.Repeat("u", 2000), auth, 400, "uri"},
 		{"params on one story", "GET", "/v1/stories/urn:x?limit=2", auth, 400, "no parameters"},
+		{"bad format", "GET", "/v1/stories?format=ninjs9", auth, 400, "format \"ninjs9\""},
+		{"bad format on one story", "GET", "/v1/stories/urn:x?format=xml", auth, 400, "format"},
 		{"bad last event id", "GET", "/v1/stream", append([]string{"Last-Event-ID", "x"}, auth...), 400, "Last-Event-ID"},
 		{"stream cursor", "GET", "/v1/stream?cursor=3", auth, 400, "cursor"},
 		{"stream from", "GET", "/v1/stream?from=end", auth, 400, "from"},

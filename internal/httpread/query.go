@@ -53,9 +53,10 @@ type query struct {
 	cursor       uint64 // exclusive upper sequence; 0: from the newest
 	after        uint64 // stream: resume after this sequence
 	fromStart    bool
+	format       string // proto.Render format; "" is ninjs1
 }
 
-var filterParams = []string{"region", "topic", "urgency", "language", "status"}
+var filterParams = []string{"region", "topic", "urgency", "language", "status", "format"}
 
 // parseQuery reads r's query; allowed lists the parameters beyond the filter.
 func (h *Handler) parseQuery(r *http.Request, allowed ...string) (query, error) {
@@ -87,6 +88,10 @@ func (h *Handler) parseQuery(r *http.Request, allowed ...string) (query, error) 
 		param, _, _ := strings.Cut(msg, ":")
 		param, _, _ = strings.Cut(param, " ")
 		return q, &badParam{param, msg}
+	}
+	q.format = vals.Get("format")
+	if err := outfilter.CheckFormat(q.format); err != nil {
+		return q, &badParam{"format", strings.TrimPrefix(err.Error(), outfilter.ErrFilter.Error()+": ")}
 	}
 	for _, p := range []struct {
 		name string

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,7 +121,7 @@ func (h *Handler) page(ctx context.Context, q query) (Page, error) {
 			if !q.filter.Match(s, m.Header.Get(proto.HeaderNodes)) {
 				continue
 			}
-			b, err := outfilter.JSON(m.Header, m.Data, s)
+			b, err := outfilter.Render(m.Header, m.Data, s, q.format)
 			if err != nil {
 				continue
 			}
@@ -150,11 +151,21 @@ func (h *Handler) one(w http.ResponseWriter, r *http.Request, escaped string) {
 		fail(w, r, http.StatusBadRequest, "uri", "the path after /v1/stories/ must be a story uri, path-escaped (urn%3Aap%3A123), at most 1024 bytes")
 		return
 	}
-	if r.URL.RawQuery != "" {
-		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil || (len(r.URL.Query()) > 0 && r.URL.Query().Get("access_token") == "") {
-			fail(w, r, http.StatusBadRequest, "query", "GET /v1/stories/{uri} takes no parameters")
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		fail(w, r, http.StatusBadRequest, "query", "malformed query string: "+err.Error())
+		return
+	}
+	for k := range vals {
+		if k != "format" && k != "access_token" {
+			fail(w, r, http.StatusBadRequest, k, "GET /v1/stories/{uri} takes no parameters but format")
 			return
 		}
+	}
+	format := vals.Get("format")
+	if err := outfilter.CheckFormat(format); err != nil {
+		fail(w, r, http.StatusBadRequest, "format", strings.TrimPrefix(err.Error(), outfilter.ErrFilter.Error()+": "))
+		return
 	}
 	if !h.index.ready.Load() {
 		w.Header().Set("Retry-After", "2")
@@ -192,7 +203,7 @@ func (h *Handler) one(w http.ResponseWriter, r *http.Request, escaped string) {
 		writeJSON(w, r, http.StatusNotFound, apiError{Error: "story killed", Killed: true, URI: uri})
 		return
 	}
-	b, err := outfilter.JSON(m.Header, m.Data, s)
+	b, err := outfilter.Render(m.Header, m.Data, s, format)
 	if err != nil {
 		fail(w, r, http.StatusInternalServerError, "", err.Error())
 		return

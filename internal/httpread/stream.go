@@ -159,7 +159,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request) {
 			if !q.filter.Match(s, it.m.Headers().Get(proto.HeaderNodes)) {
 				continue
 			}
-			data, err := outfilter.JSON(it.m.Headers(), it.m.Data(), s)
+			data, err := outfilter.Render(it.m.Headers(), it.m.Data(), s, q.format)
 			if err != nil {
 				continue
 			}

@@ -8,6 +8,7 @@ package outfilter
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -118,8 +119,24 @@ func Decode(h nats.Header, data []byte) (*proto.Story, error) {
 // JSON returns the ninjs JSON of a ws.out.all message: its body when it is
 // JSON already (the publish stage's default), else the story re-encoded.
 func JSON(h nats.Header, data []byte, s *proto.Story) ([]byte, error) {
-	if enc, err := proto.ParseEncoding(h.Get(proto.HeaderEncoding)); err == nil && enc == proto.EncodingJSON {
-		return data, nil
+	return Render(h, data, s, "")
+}
+
+// Render is JSON in an output format of proto.Render ("" or ninjs1: the
+// stored body as it is).
+func Render(h nats.Header, data []byte, s *proto.Story, format string) ([]byte, error) {
+	if format == "" || format == proto.FormatNinjs1 {
+		if enc, err := proto.ParseEncoding(h.Get(proto.HeaderEncoding)); err == nil && enc == proto.EncodingJSON {
+			return data, nil
+		}
 	}
-	return proto.MarshalJSON(s)
+	return proto.Render(nil, s, format)
+}
+
+// CheckFormat reports whether proto.Render knows format ("" is the default).
+func CheckFormat(format string) error {
+	if format == "" || slices.Contains(proto.RenderFormats, format) {
+		return nil
+	}
+	return fmt.Errorf("%w: format %q: one of %s", ErrFilter, format, strings.Join(proto.RenderFormats, ", "))
 }

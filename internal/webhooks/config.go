@@ -64,6 +64,8 @@ type Hook struct {
 	// BackoffMin, BackoffMax: the wait after the first failed post, doubled
 	// at each failure up to BackoffMax (defaults 1 s and 5 min).
 	BackoffMin, BackoffMax time.Duration
+	// Format is the body's format (proto.Render; "" is ninjs1).
+	Format string
 }
 
 // Consumer is the durable consumer name of the hook.
@@ -107,6 +109,7 @@ type fileHook struct {
 	Timeout     string  `yaml:"timeout"`
 	BackoffMin  string  `yaml:"backoff_min"`
 	BackoffMax  string  `yaml:"backoff_max"`
+	Format      string  `yaml:"format"`
 }
 
 type file struct {
@@ -273,6 +276,10 @@ func (fh fileHook) hook(data *wiring.Data, n proto.Names, getenv func(string) (s
 		}
 		*d.out = v
 	}
+	if err := outfilter.CheckFormat(fh.Format); err != nil {
+		return h, errors.New(strings.TrimPrefix(err.Error(), outfilter.ErrFilter.Error()+": "))
+	}
+	h.Format = fh.Format
 	if h.BackoffMax < h.BackoffMin {
 		return h, fmt.Errorf("backoff_max %s is under backoff_min %s", h.BackoffMax, h.BackoffMin)
 	}

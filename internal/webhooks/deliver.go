@@ -249,7 +249,7 @@ func (d *Dispatcher) handle(ctx context.Context, h Hook, m jetstream.Msg, log *z
 		d.ack(ctx, m, log)
 		return
 	}
-	body, err := outfilter.JSON(m.Headers(), m.Data(), s)
+	body, err := outfilter.Render(m.Headers(), m.Data(), s, h.Format)
 	if err != nil {
 		d.deadLetter(ctx, h, m, md, 0, "encode: "+err.Error(), log)
 		return

@@ -407,6 +407,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad urgency", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    urgency: 11\n", "webhook a: urgency"},
 		{"bad status", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    status: [new, gone]\n", "webhook a: status"},
 		{"bad timeout", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    timeout: soon\n", "webhook a: timeout"},
+		{"bad format", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    format: xml\n", "webhook a: format \"xml\""},
 		{"bad attempts", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    max_attempts: -1\n", "webhook a: max_attempts"},
 		{"twice", "webhooks:\n  - {name: a, url: 'http://x/', secret: s}\n  - {name: A, url: 'http://y/', secret: s}\n", "webhook A: name: used twice"},
 		{"secret not echoed", "webhooks:\n  - name: a\n    url: http://x/\n    secret: ${SECRET}\n    urgency: 0\n", "webhook a: urgency"},
