@@ -58,14 +58,20 @@ func tagged(i int) *proto.Story {
 //     one notification per handling, so twice here: core delivery happens
 //     before the stream drops the duplicate, and a live notification is
 //     simply sent again.
+//
+// Both with full copies on the nodes (the default: the core subscriber's
+// message body is the full story) and with claim-check notifications
+// (StreamsConfig.ClaimCheck).
 func TestFanOutSubscribe(t *testing.T) {
-	t.Run("stored", func(t *testing.T) { testFanOutSubscribe(t, false) })
-	t.Run("live", func(t *testing.T) { testFanOutSubscribe(t, true) })
+	t.Run("stored", func(t *testing.T) { testFanOutSubscribe(t, false, false) })
+	t.Run("live", func(t *testing.T) { testFanOutSubscribe(t, true, false) })
+	t.Run("stored-claim-check", func(t *testing.T) { testFanOutSubscribe(t, false, true) })
+	t.Run("live-claim-check", func(t *testing.T) { testFanOutSubscribe(t, true, true) })
 }
 
-func testFanOutSubscribe(t *testing.T, live bool) {
+func testFanOutSubscribe(t *testing.T, live, claim bool) {
 	const n = 30
-	f := newFixtureStreams(t, pipeline.StreamsConfig{LiveNodes: live})
+	f := newFixtureStreams(t, pipeline.StreamsConfig{LiveNodes: live, ClaimCheck: claim})
 	uz := f.names.Region("UZ")
 	core := newCoreCounter(t, f.nc, uz)
 	cfg := f.stageCfg()
@@ -148,6 +154,11 @@ func testFanOutSubscribe(t *testing.T, live bool) {
 	seqs := map[string]string{}
 	for _, m := range core.msgs() {
 		uri := m.Header.Get(proto.HeaderStoryURI)
+		if !claim {
+			f.checkCopy(m, uz)
+			seqs[uri] = ""
+			continue
+		}
 		seq := m.Header.Get(proto.HeaderStorySeq)
 		if prev, ok := seqs[uri]; ok && prev != seq {
 			t.Fatalf("%s: notifications point at stories %s and %s, want one stored story", uri, prev, seq)
@@ -158,6 +169,33 @@ func testFanOutSubscribe(t *testing.T, live bool) {
 	t.Logf("%d handlings of %d inputs (%+v); core subscriber of UZ: %d notifications; JetStream readers: one delivery per story", want, n, st.Stats(), core.total())
 	if len(seqs) != n {
 		t.Errorf("core subscriber of UZ saw %d distinct stories, want %d", len(seqs), n)
+	}
+}
+
+// checkCopy checks a full copy on a node, as a plain subscriber gets it:
+// the whole story in the body, JSON, with its node and filter headers.
+func (f *fixture) checkCopy(m *nats.Msg, node string) {
+	t := f.t
+	t.Helper()
+	if m.Header.Get(proto.HeaderStorySeq) != "" {
+		t.Fatalf("full copy on %s with a claim-check header: %v", m.Subject, m.Header)
+	}
+	s, err := proto.UnmarshalJSON(m.Data)
+	if err != nil {
+		t.Fatalf("node message on %s: body is not a story (%v): %q", m.Subject, err, m.Data)
+	}
+	var i int
+	if _, err := fmt.Sscanf(s.URI, "urn:test:%d", &i); err != nil {
+		t.Fatalf("story uri %q: %v", s.URI, err)
+	}
+	if s.BodyText != "body" || s.Headline != story(i).Headline || m.Header.Get(proto.HeaderStoryURI) != s.URI {
+		t.Fatalf("node copy on %s is not the full story: %+v, headers %v", m.Subject, s, m.Header)
+	}
+	if nodes := m.Header.Get(proto.HeaderNodes); !strings.Contains(nodes, node) {
+		t.Fatalf("%s: Ws-Nodes %q lacks %s", s.URI, nodes, node)
+	}
+	if m.Header.Get(proto.HeaderStatus) != "new" || m.Header.Get(proto.HeaderEncoding) != "json" {
+		t.Fatalf("%s: headers %v: want Ws-Status new, Ws-Encoding json", s.URI, m.Header)
 	}
 }
 
@@ -190,6 +228,9 @@ func (f *fixture) checkNotification(m *nats.Msg, node string) {
 	}
 	if got := m.Header.Get(proto.HeaderStoryVersion); got != "1" {
 		t.Fatalf("%s: notification version %q", uri, got)
+	}
+	if len(m.Data) != 0 || m.Header.Get(proto.HeaderStatus) != "new" {
+		t.Fatalf("%s: notification with %d body bytes, status %q", uri, len(m.Data), m.Header.Get(proto.HeaderStatus))
 	}
 }
 

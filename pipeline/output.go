@@ -47,18 +47,22 @@ func (f forward) publish(ctx context.Context, p *publisher, in *inbound, s *prot
 	return err
 }
 
-// FanOut publishes the full story once on all, then one light notification
-// per node subject (region and topic nodes) that points at the full story by
-// its stream sequence (the claim-check pattern). A subscriber of one node
-// receives each matching story exactly once; Subscribe fetches the full
-// story with a direct get. nodes must not return duplicates.
+// FanOut publishes the full story once on all, and once per node subject
+// (region and topic nodes). By default each node message is a copy of the
+// full story (ninjs JSON body, same headers), so a plain subscriber of a
+// node needs nothing but its subscription. When the output stream's
+// metadata asks for the claim check (StreamsConfig.ClaimCheck), node
+// messages are light notifications instead: headers only, Ws-Story-Seq
+// pointing at the full story by its stream sequence; Subscribe fetches it
+// with a direct get. A subscriber of one node receives each matching story
+// exactly once either way. nodes must not return duplicates.
 //
-// Whether the notifications are stored depends on the output stream: when
-// its subjects cover the node subjects (the default, StreamsConfig) they are
+// Whether node messages are stored depends on the output stream: when its
+// subjects cover the node subjects (the default, StreamsConfig) they are
 // published to JetStream and acknowledged like the story; when the stream
 // holds only all (StreamsConfig.LiveNodes) they are core NATS messages, sent
-// once the story is stored. The full story carries the node list in the
-// Ws-Nodes header either way.
+// once the story is stored. Every message carries the node list (Ws-Nodes)
+// and the filter headers Ws-Urgency, Ws-Language and Ws-Status.
 func FanOut(stream, all string, nodes func(s *proto.Story) []string) Output {
 	return fanOut{stream: stream, all: all, nodes: nodes, mode: new(nodeMode)}
 }
@@ -69,28 +73,31 @@ type fanOut struct {
 	mode        *nodeMode
 }
 
-// nodeMode caches whether the output stream stores node notifications.
+// nodeMode caches how the output stream takes node messages.
 type nodeMode struct {
 	mu       sync.Mutex
 	resolved bool
-	stored   bool
+	stored   bool // node subjects are stored in the stream
+	claim    bool // node messages are claim-check notifications
 }
 
-// stored reports whether the output stream captures the node subject subj,
-// reading the stream's configuration once.
-func (f fanOut) stored(ctx context.Context, p *publisher, subj string) (bool, error) {
+// resolve reads the output stream's configuration once: whether it
+// captures the node subject subj and what node messages carry.
+func (f fanOut) resolve(ctx context.Context, p *publisher, subj string) (stored, claim bool, err error) {
 	f.mode.mu.Lock()
 	defer f.mode.mu.Unlock()
 	if f.mode.resolved {
-		return f.mode.stored, nil
+		return f.mode.stored, f.mode.claim, nil
 	}
 	st, err := p.js.Stream(ctx, f.stream)
 	if err != nil {
-		return false, fmt.Errorf("output stream %s: %w", f.stream, err)
+		return false, false, fmt.Errorf("output stream %s: %w", f.stream, err)
 	}
-	f.mode.stored = captures(st.CachedInfo().Config.Subjects, subj)
+	cfg := st.CachedInfo().Config
+	f.mode.stored = captures(cfg.Subjects, subj)
+	f.mode.claim = cfg.Metadata[NodeBodyKey] == NodeBodyClaimCheck
 	f.mode.resolved = true
-	return f.mode.stored, nil
+	return f.mode.stored, f.mode.claim, nil
 }
 
 // captures reports whether any of a stream's subject filters matches subj.
@@ -115,18 +122,41 @@ func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto
 	if err != nil {
 		return err
 	}
-	subjects := f.nodes(s)
-	if len(subjects) > 0 {
-		full.Header.Set(proto.HeaderNodes, strings.Join(subjects, " "))
+	filterHeaders(full.Header, s)
+	if headline := headlineHeader(s.Headline); headline != "" {
+		full.Header[proto.HeaderHeadline] = []string{headline}
 	}
-	acks, err := p.publishAll(ctx, []*nats.Msg{full})
+	subjects := f.nodes(s)
+	if len(subjects) == 0 {
+		_, err := p.publishAll(ctx, []*nats.Msg{full})
+		return err
+	}
+	full.Header.Set(proto.HeaderNodes, strings.Join(subjects, " "))
+	stored, claim, err := f.resolve(ctx, p, subjects[0])
 	if err != nil {
 		return err
 	}
-	if len(subjects) == 0 {
-		return nil
+	if !claim {
+		// Full copies: the same body and headers on every node, each with
+		// its own message id. The JetStream client keeps a message until its
+		// ack, so each gets its own header map; the body is shared (read only).
+		msgs := make([]*nats.Msg, 0, 1+len(subjects))
+		msgs = append(msgs, full)
+		for _, subj := range subjects {
+			h := maps.Clone(full.Header)
+			h[proto.HeaderMsgID] = []string{msgID(s, subj)}
+			msgs = append(msgs, &nats.Msg{Subject: subj, Header: h, Data: full.Data})
+		}
+		if stored {
+			_, err = p.publishAll(ctx, msgs)
+			return err
+		}
+		if _, err := p.publishAll(ctx, msgs[:1]); err != nil {
+			return err
+		}
+		return notifyLive(p, msgs[1:])
 	}
-	stored, err := f.stored(ctx, p, subjects[0])
+	acks, err := p.publishAll(ctx, []*nats.Msg{full})
 	if err != nil {
 		return err
 	}
@@ -139,15 +169,13 @@ func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto
 		proto.HeaderStorySeq:    {seq},
 		proto.HeaderStoryStream: {f.stream},
 		proto.HeaderStoryURI:    {s.URI},
+		proto.HeaderNodes:       full.Header[proto.HeaderNodes],
 	}
-	if s.Version != "" {
-		hdr[proto.HeaderStoryVersion] = []string{s.Version}
-	}
-	if headline := headlineHeader(s.Headline); headline != "" {
-		hdr[proto.HeaderHeadline] = []string{headline}
-	}
-	if s.Dedupe != nil {
-		hdr[proto.HeaderDedupe] = []string{s.Dedupe.Status}
+	for _, k := range []string{proto.HeaderStoryVersion, proto.HeaderHeadline, proto.HeaderDedupe,
+		proto.HeaderUrgency, proto.HeaderLanguage, proto.HeaderStatus} {
+		if v, ok := full.Header[k]; ok {
+			hdr[k] = v
+		}
 	}
 	msgs := make([]*nats.Msg, len(subjects))
 	for i, subj := range subjects {
@@ -159,18 +187,22 @@ func (f fanOut) publish(ctx context.Context, p *publisher, in *inbound, s *proto
 		msgs[i] = m
 	}
 	if !stored {
-		// Live notifications: at most once, to the subscribers connected
-		// now. A redelivered input (a duplicate story ack) sends them again.
-		nc := p.js.Conn()
-		for _, m := range msgs {
-			if err := nc.PublishMsg(m); err != nil {
-				return fmt.Errorf("notify %s: %w", m.Subject, err)
-			}
-		}
-		return nil
+		return notifyLive(p, msgs)
 	}
 	_, err = p.publishAll(ctx, msgs)
 	return err
+}
+
+// notifyLive sends unstored node messages: at most once, to the subscribers
+// connected now. A redelivered input (a duplicate story ack) sends them again.
+func notifyLive(p *publisher, msgs []*nats.Msg) error {
+	nc := p.js.Conn()
+	for _, m := range msgs {
+		if err := nc.PublishMsg(m); err != nil {
+			return fmt.Errorf("notify %s: %w", m.Subject, err)
+		}
+	}
+	return nil
 }
 
 // storyMsg encodes a story for subject, with its idempotency id and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -42,7 +43,24 @@ type StreamsConfig struct {
 	// docs/performance.md); durable per-node consumers then read OutAll and
 	// filter on the Ws-Nodes header.
 	LiveNodes bool
+	// ClaimCheck makes the node messages light notifications instead of
+	// copies of the story: headers only, Ws-Story-Seq pointing at the full
+	// story on Names.OutAll, fetched with a direct get (Subscribe does it).
+	// For very high volume: it stores the body once instead of once per
+	// node (see docs/subjects.md for the measured difference). Default: a
+	// plain subscriber of a node receives the full ninjs JSON in the body.
+	// The mode is kept in the output stream's metadata (NodeBodyKey), so
+	// every publishing process follows the stream it writes to.
+	ClaimCheck bool
 }
+
+// NodeBodyKey is the output stream's metadata key that says what node
+// messages carry: NodeBodyFull or NodeBodyClaimCheck.
+const (
+	NodeBodyKey        = "wirestream.node-body"
+	NodeBodyFull       = "full"
+	NodeBodyClaimCheck = "claim-check"
+)
 
 func (c *StreamsConfig) setDefaults() {
 	const month = 30 * 24 * time.Hour
@@ -116,6 +134,10 @@ func StreamConfigs(n proto.Names, cfg StreamsConfig) ([]jetstream.StreamConfig, 
 		out.Subjects = []string{n.OutAll()}
 	}
 	out.AllowDirect = true
+	out.Metadata = map[string]string{NodeBodyKey: NodeBodyFull}
+	if cfg.ClaimCheck {
+		out.Metadata[NodeBodyKey] = NodeBodyClaimCheck
+	}
 	audit := base(n.AuditStream(), "wirestream dedupe audit", []string{n.AuditAll()}, cfg.AuditMaxAge)
 	dlq := base(n.DLQStream(), "wirestream dead letters", []string{n.DLQAll()}, cfg.DeadLetterMaxAge)
 	return []jetstream.StreamConfig{raw, work, out, audit, dlq}, nil
@@ -153,6 +175,24 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.St
 	if diff := streamDiff(want, have); diff != "" {
 		return fmt.Errorf("%w: stream %s exists with %s; delete it (nats stream rm %s) or run with matching settings",
 			ErrIncompatible, want.Name, diff, want.Name)
+	}
+	// The node body mode is only metadata (subscribers read both forms):
+	// a stream made before it existed, or in the other mode, is updated
+	// in place and keeps its messages.
+	for k, v := range want.Metadata {
+		if have.Metadata[k] == v {
+			continue
+		}
+		upd := have
+		upd.Metadata = maps.Clone(have.Metadata)
+		if upd.Metadata == nil {
+			upd.Metadata = map[string]string{}
+		}
+		maps.Copy(upd.Metadata, want.Metadata)
+		if _, err := js.UpdateStream(ctx, upd); err != nil {
+			return fmt.Errorf("update stream %s metadata: %w", want.Name, err)
+		}
+		break
 	}
 	return nil
 }

@@ -38,6 +38,13 @@ const (
 	// subjects (region and topic) it was announced on, separated by spaces:
 	// a reader of the full stream can filter by node without decoding.
 	HeaderNodes = "Ws-Nodes"
+	// HeaderUrgency, HeaderLanguage and HeaderStatus repeat on every output
+	// message (full story, node copy, notification) the story's urgency
+	// (1-9, absent when unknown), language tag (absent when unknown) and
+	// status (new, update or kill), so any client can filter on them.
+	HeaderUrgency  = "Ws-Urgency"
+	HeaderLanguage = "Ws-Language"
+	HeaderStatus   = "Ws-Status"
 
 	// Dead-letter headers.
 	HeaderError          = "Ws-Error"            // the reason, one line

@@ -27,6 +27,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	seed := fs.Uint64("seed", 1, "corpus seed")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	nodeSubjects := fs.String("node-subjects", "stored", "node notifications of the pipeline phases: stored or live (see run --help)")
+	nodeBody := fs.String("node-body", "full", "node messages of the pipeline phases: full or claim-check (see run --help)")
 	only := fs.String("only", "", "run only these comma-separated phases: relay, pipeline, latency (needs pipeline), enrich, cpu")
 	logLevel := fs.String("log-level", "off", "log the stages' warnings and errors on stderr during the run: off, debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to FILE (go tool pprof)")
@@ -48,6 +49,10 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		return usagef("--workers %d: at least 1", *workers)
 	}
 	liveNodes, err := parseNodeSubjects(*nodeSubjects)
+	if err != nil {
+		return err
+	}
+	claimCheck, err := parseNodeBody(*nodeBody)
 	if err != nil {
 		return err
 	}
@@ -80,7 +85,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(progress, "wirestream bench: %d stories of ~%d bytes, dup-rate %.2f, %d workers per stage (%s)\n",
 		*stories, *size, *dup, *workers, server)
 	res, err := bench.Run(ctx, bench.Config{Stories: *stories, Size: *size, DupRate: *dup, Workers: *workers, TagWorkers: *tagWorkers, LatencyN: *latencyN,
-		Seed: *seed, Progress: progress, Only: splitList(*only), LiveNodes: liveNodes, Log: log, URL: *natsURL})
+		Seed: *seed, Progress: progress, Only: splitList(*only), LiveNodes: liveNodes, ClaimCheck: claimCheck, Log: log, URL: *natsURL})
 	if err != nil {
 		return err
 	}
@@ -116,7 +121,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if res.RatioBound > 0 {
 		fmt.Fprintf(w, "%-28s %12.2f  (relay CPU / (relay CPU + stage handlers' CPU))\n", "pipeline_to_relay_bound", res.RatioBound)
 	}
-	fmt.Fprintf(w, "%-28s %12.0f\n", "stored_bytes_per_story", res.StoredBytesPerStory)
+	fmt.Fprintf(w, "%-28s %12.0f  (output stream %.0f, node messages %s)\n", "stored_bytes_per_story", res.StoredBytesPerStory, res.OutputBytesPerStory, res.NodeBody)
 	fmt.Fprintf(w, "%-28s %12.0f\n", "peak_rss_mb", res.PeakRSSMB)
 	fmt.Fprintf(w, "%-28s %12d published, %d audited\n", "stories", res.Published, res.Audited)
 	return nil

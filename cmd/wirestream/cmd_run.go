@@ -14,8 +14,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wirestream/wirestream/internal/httppush"
+	"github.com/wirestream/wirestream/internal/httpread"
 	"github.com/wirestream/wirestream/internal/httpserve"
 	"github.com/wirestream/wirestream/internal/metrics"
+	"github.com/wirestream/wirestream/internal/outfilter"
+	"github.com/wirestream/wirestream/internal/webhooks"
 	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
@@ -23,11 +26,11 @@ import (
 )
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "[--nats URL] [--listen HOST:PORT] [--data DIR] [--stages all|ingest,dedupe,tag,publish] [--workers N]")
+	fs := newFlags(e, "run", "[--nats URL] [--listen HOST:PORT] [--data DIR] [--stages all|none|ingest,dedupe,tag,publish] [--workers N]")
 	conn := addConnFlags(fs, e)
 	listen := fs.String("listen", "127.0.0.1:4222", "client address of the embedded NATS server (without --nats)")
 	data := fs.String("data", "./data", "JetStream store directory of the embedded server (without --nats)")
-	stagesFlag := fs.String("stages", "all", "stages to run: all, or a comma-separated list of ingest, dedupe, tag, publish")
+	stagesFlag := fs.String("stages", "all", "stages to run: all, none (only --webhooks, --http), or a comma-separated list of ingest, dedupe, tag, publish")
 	workers := fs.Int("workers", 4, "concurrent stories per stage in this process")
 	dedupeWorkers := fs.Int("dedupe-workers", 0, "concurrent stories in the dedupe stage, which mostly waits on JetStream (default 4 × --workers)")
 	replicas := fs.Int("replicas", 1, "replicas of each stream (3 on a three-node cluster)")
@@ -35,12 +38,18 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	history := fs.Duration("history-max-age", 30*24*time.Hour, "how long the raw history (the replay source) is kept")
 	historyBytes := fs.Int64("history-max-bytes", -1, "size bound of the raw history in bytes, oldest dropped first (-1: none)")
 	nodeSubjects := fs.String("node-subjects", "stored", "region and topic notifications: stored (durable, in the output stream) or live (core NATS only; ~1.5x throughput, see docs/performance.md)")
+	nodeBody := fs.String("node-body", "full", "what region and topic messages carry: full (the ninjs JSON story, for any NATS client) or claim-check (headers only, Ws-Story-Seq points at the story on ws.out.all; for very high volume, see docs/subjects.md)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "console", "log format: console or json")
 	httpAddr := fs.String("http", "", "accept stories by HTTP push on HOST:PORT: POST /v1/stories (off when empty)")
 	httpToken := fs.String("http-token", e.getenv("WIRESTREAM_HTTP_TOKEN"), "bearer token HTTP push requires (env WIRESTREAM_HTTP_TOKEN; never logged)")
 	httpMax := fs.Int64("http-max-bytes", proto.DefaultBodyBytes, "largest HTTP push request body, as sent and once inflated (Content-Encoding gzip, zstd)")
 	httpConc := fs.Int("http-max-requests", 16, "HTTP push requests handled at once; more get 503 with Retry-After (memory for bodies: this × --http-max-bytes)")
+	httpReadToken := fs.String("http-read-token", e.getenv("WIRESTREAM_HTTP_READ_TOKEN"), "bearer token the read API (GET /v1/stories, /v1/stream) requires; the push token also reads; empty: the push token (env WIRESTREAM_HTTP_READ_TOKEN; never logged)")
+	httpOrigins := fs.String("http-cors-origins", "", "comma-separated origins browsers may read from (https://desk.example), or * (off when empty)")
+	httpStreams := fs.Int("http-max-streams", 256, "event streams (GET /v1/stream) open at once; more get 503")
+	webhooksFile := fs.String("webhooks", "", "deliver stories to the webhooks of this YAML file (docs/webhooks.md)")
+	websocketAddr := fs.String("websocket", "", "open the embedded NATS server's WebSocket listener on HOST:PORT for browser clients (without --nats)")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics, /healthz and /readyz on HOST:PORT (off when empty)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -48,9 +57,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	names, err := wiring.ParseStages(*stagesFlag)
-	if err != nil {
-		return usagef("--stages: %v", err)
+	var names []string
+	var err error
+	if *stagesFlag != "none" { // none: only what the other flags ask (--webhooks, --http)
+		names, err = wiring.ParseStages(*stagesFlag)
+		if err != nil {
+			return usagef("--stages: %v", err)
+		}
 	}
 	if *dedupeWorkers < 0 {
 		return usagef("--dedupe-workers %d is negative", *dedupeWorkers)
@@ -59,6 +72,23 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return usagef("--workers %d: must be at least 1", *workers)
 	}
 	liveNodes, err := parseNodeSubjects(*nodeSubjects)
+	if err != nil {
+		return err
+	}
+	if *websocketAddr != "" && conn.cfg.URL != "" {
+		return usagef("--websocket opens the embedded server's listener: it does not go with --nats (configure websocket on that server)")
+	}
+	if *httpStreams < 1 {
+		return usagef("--http-max-streams %d: must be at least 1", *httpStreams)
+	}
+	gaz := new(wiring.Data) // gazetteer and taxonomy, loaded once
+	var hooks []webhooks.Hook
+	if *webhooksFile != "" {
+		if hooks, err = webhooks.Load(*webhooksFile, gaz, proto.Live(), e.lookupEnv); err != nil {
+			return usagef("--webhooks %v", err)
+		}
+	}
+	claimCheck, err := parseNodeBody(*nodeBody)
 	if err != nil {
 		return err
 	}
@@ -73,13 +103,16 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if conn.cfg.URL == "" {
 		dir, _ := filepath.Abs(*data)
 		srv, err := pipeline.StartServer(pipeline.ServerConfig{Listen: *listen, StoreDir: dir,
-			User: conn.cfg.User, Password: conn.cfg.Password}, log)
+			User: conn.cfg.User, Password: conn.cfg.Password, Websocket: *websocketAddr}, log)
 		if err != nil {
 			return err
 		}
 		stopServer = func() { srv.Shutdown(); srv.WaitForShutdown() }
 		conn.cfg.URL = srv.ClientURL()
 		log.Info("embedded NATS server ready", zap.String("url", srv.ClientURL()), zap.String("store", dir))
+		if *websocketAddr != "" {
+			log.Info("NATS WebSocket listener open", zap.String("url", "ws://"+*websocketAddr))
+		}
 	}
 	nc, js, err := conn.connect("wirestream run "+strings.Join(names, ","), log)
 	if err != nil {
@@ -89,7 +122,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history, HistoryMaxBytes: *historyBytes, LiveNodes: liveNodes})
+	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history, HistoryMaxBytes: *historyBytes, LiveNodes: liveNodes, ClaimCheck: claimCheck})
 	cancel()
 	if err != nil {
 		nc.Close()
@@ -99,7 +132,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := wiring.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers,
-		Dedupe: wiring.DedupeConfig{Replicas: *replicas}, Data: new(wiring.Data)}
+		Dedupe: wiring.DedupeConfig{Replicas: *replicas}, Data: gaz}
 	if *dedupeWorkers > 0 {
 		cfg.StageWorkers = map[string]int{"dedupe": *dedupeWorkers}
 	}
@@ -154,7 +187,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		addr, err := httpserve.Serve(runCtx, *httpAddr, h)
+		rh, err := httpread.New(js, httpread.Config{Names: proto.Live(), Data: gaz, ReadToken: *httpReadToken, PushToken: *httpToken,
+			Push: h, Origins: outfilter.SplitList(*httpOrigins), MaxStreams: *httpStreams}, log.Named("http"))
+		if err != nil {
+			return usagef("--http-cors-origins: %v", err)
+		}
+		go func() { _ = rh.Run(runCtx) }()
+		addr, err := httpserve.Serve(runCtx, *httpAddr, rh)
 		if err != nil {
 			nc.Close()
 			if stopServer != nil {
@@ -163,11 +202,46 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("--http %s: %w", *httpAddr, err)
 		}
 		log.Info("accepting HTTP push", zap.String("url", "http://"+addr.String()+"/v1/stories"), zap.Bool("token", *httpToken != ""))
+		log.Info("serving the HTTP read API", zap.String("url", "http://"+addr.String()+"/v1/stream"), zap.Bool("read_token", *httpReadToken != ""))
+	}
+	hooksDone := make(chan struct{})
+	if len(hooks) > 0 {
+		d, err := webhooks.New(js, webhooks.Config{Names: proto.Live(), Hooks: hooks, Registerer: cfg.Registry}, log.Named("webhooks"))
+		if err == nil {
+			sctx, cancel := context.WithTimeout(runCtx, 30*time.Second)
+			_, err = d.Ensure(sctx)
+			cancel()
+		}
+		if err != nil {
+			nc.Close()
+			if stopServer != nil {
+				stopServer()
+			}
+			return fmt.Errorf("--webhooks: %w", err)
+		}
+		names := make([]string, len(hooks))
+		for i, h := range hooks {
+			names[i] = h.Name
+		}
+		log.Info("delivering webhooks", zap.Strings("webhooks", names))
+		go func() { defer close(hooksDone); _ = d.Run(runCtx) }()
+	} else {
+		close(hooksDone)
 	}
 	log.Info("running stages", zap.Strings("stages", names), zap.Int("workers", *workers))
-	sts, errc := wiring.RunStages(runCtx, js, names, cfg, log)
+	var sts []*pipeline.Stage
+	var errc <-chan error
+	if len(names) > 0 {
+		sts, errc = wiring.RunStages(runCtx, js, names, cfg, log)
+	} else {
+		idle := make(chan error, 1)
+		go func() { <-runCtx.Done(); idle <- nil }()
+		errc = idle
+	}
 	stages.Store(&sts)
 	runErr := <-errc
+	stopRun()
+	<-hooksDone
 	// Shutdown order: stages drained (RunStages returned, their connections
 	// drained), then the main connection, then the embedded server.
 	drainConn(nc, log)
@@ -191,6 +265,17 @@ func drainConn(nc *nats.Conn, log *zap.Logger) {
 	for !nc.IsClosed() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// parseNodeBody reads --node-body: true for the claim check.
+func parseNodeBody(v string) (bool, error) {
+	switch v {
+	case pipeline.NodeBodyFull:
+		return false, nil
+	case pipeline.NodeBodyClaimCheck:
+		return true, nil
+	}
+	return false, usagef("--node-body %q: full or claim-check", v)
 }
 
 // parseNodeSubjects reads --node-subjects: true for live.

@@ -36,7 +36,11 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"bogus"}, `unknown command "bogus"`},
 		{[]string{"tail", "--bogus"}, "flag provided but not defined: -bogus"},
-		{[]string{"tail", "--region", "UZ", "--topic", "politics"}, "not both"},
+		{[]string{"tail", "--urgency", "12"}, "urgency 12"},
+		{[]string{"tail", "--status", "gone"}, `status "gone"`},
+		{[]string{"tail", "--language", "e n"}, `language "e n"`},
+		{[]string{"tail", "--delete"}, "--delete needs --durable"},
+		{[]string{"tail", "--format", "ninjs9"}, `--format "ninjs9"`},
 		{[]string{"tail", "--since", "yesterday"}, "not RFC 3339"},
 		{[]string{"tail", "--region", "atlantis"}, `unknown region "atlantis"`},
 		{[]string{"subjects"}, "exactly one"},

@@ -44,6 +44,9 @@ type Config struct {
 	// LiveNodes runs the pipeline phases with live (unstored) node
 	// notifications (pipeline.StreamsConfig.LiveNodes).
 	LiveNodes bool
+	// ClaimCheck runs them with claim-check node notifications instead of
+	// full copies (pipeline.StreamsConfig.ClaimCheck).
+	ClaimCheck bool
 	// URL, when set, measures an external NATS server or cluster instead of
 	// the embedded one. Every phase runs in its own bench namespace (streams
 	// WS_NS_BENCH_*, subjects ws.ns.bench_*), which it deletes before it
@@ -84,10 +87,15 @@ type Result struct {
 	// more than the relay does. 0 unless the relay and cpu phases both ran.
 	RatioBound          float64 `json:"pipeline_to_relay_bound"`
 	StoredBytesPerStory float64 `json:"stored_bytes_per_story"`
-	PeakRSSMB           float64 `json:"peak_rss_mb"`
-	Published           int     `json:"published"`
-	Audited             int     `json:"audited"`
-	Cores               int     `json:"cores"`
+	// OutputBytesPerStory is the output stream's share of it (full story,
+	// node copies or notifications).
+	OutputBytesPerStory float64 `json:"output_bytes_per_story"`
+	// NodeBody is "full" or "claim-check" (Config.ClaimCheck).
+	NodeBody  string  `json:"node_body"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+	Published int     `json:"published"`
+	Audited   int     `json:"audited"`
+	Cores     int     `json:"cores"`
 	// Server is "embedded" or "external" (Config.URL).
 	Server string `json:"server"`
 }
@@ -170,6 +178,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Stories: cfg.Stories, SizeBytes: cfg.Size, DupRate: cfg.DupRate, Workers: cfg.Workers, TagWorkers: cfg.TagWorkers, Cores: numCPU(), NodeSubjects: "stored", Server: server}
 	if cfg.LiveNodes {
 		res.NodeSubjects = "live"
+	}
+	res.NodeBody = pipeline.NodeBodyFull
+	if cfg.ClaimCheck {
+		res.NodeBody = pipeline.NodeBodyClaimCheck
 	}
 
 	run := func(phase string) bool {

@@ -174,7 +174,7 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 			return err
 		}
 	}
-	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{LiveNodes: cfg.LiveNodes}); err != nil {
+	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{LiveNodes: cfg.LiveNodes, ClaimCheck: cfg.ClaimCheck}); err != nil {
 		return err
 	}
 	if err := preload(ctx, js, names, raws, 0); err != nil {
@@ -222,6 +222,9 @@ func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg
 			return err
 		}
 		bytesTotal += info.State.Bytes
+		if stream == names.OutStream() {
+			res.OutputBytesPerStory = float64(info.State.Bytes) / float64(len(raws))
+		}
 	}
 	res.StoredBytesPerStory = float64(bytesTotal) / float64(len(raws))
 	return dropPhase(ctx, js, names, temp)
@@ -234,7 +237,7 @@ func runLatency(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, raws
 	if err := dropPhase(ctx, js, names, false); err != nil {
 		return err
 	}
-	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{LiveNodes: cfg.LiveNodes}); err != nil {
+	if err := pipeline.EnsureStreams(ctx, js, names, pipeline.StreamsConfig{LiveNodes: cfg.LiveNodes, ClaimCheck: cfg.ClaimCheck}); err != nil {
 		return err
 	}
 	n := cfg.LatencyN

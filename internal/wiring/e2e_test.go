@@ -32,18 +32,20 @@ func (c *collector) all() []*nats.Msg {
 
 // TestEndToEnd ingests a feed through every stage on an embedded server and
 // reads the output the way a user of another NATS client would: a plain
-// nats.go subscription on a region or topic subject, then a direct get of
-// the full story the notification points to. With live node notifications
+// nats.go subscription on a region or topic subject, whose message body is
+// the full story (by default), or with the claim check a notification and
+// then a direct get of the full story it points to. With live node messages
 // (StreamsConfig.LiveNodes) the plain subscriber sees the same, the output
 // stream holds only the full stories, and pipeline.Subscribe still reads a
 // region's history.
 func TestEndToEnd(t *testing.T) {
-	t.Run("stored", func(t *testing.T) { testEndToEnd(t, false) })
-	t.Run("live", func(t *testing.T) { testEndToEnd(t, true) })
+	t.Run("stored", func(t *testing.T) { testEndToEnd(t, false, false) })
+	t.Run("live", func(t *testing.T) { testEndToEnd(t, true, false) })
+	t.Run("stored-claim-check", func(t *testing.T) { testEndToEnd(t, false, true) })
 }
 
-func testEndToEnd(t *testing.T, liveNodes bool) {
-	l := wiringtest.Start(t, pipeline.StreamsConfig{LiveNodes: liveNodes}, nil)
+func testEndToEnd(t *testing.T, liveNodes, claim bool) {
+	l := wiringtest.Start(t, pipeline.StreamsConfig{LiveNodes: liveNodes, ClaimCheck: claim}, nil)
 	subs := map[string]*collector{}
 	for _, subj := range []string{l.Names.Region("UZ"), l.Names.Region("143"), l.Names.Region("KE"), l.Names.Region("TR"),
 		l.Names.Topic("15000000"), l.Names.OutAll()} {
@@ -74,6 +76,22 @@ func testEndToEnd(t *testing.T, liveNodes bool) {
 	}
 	resolve := func(m *nats.Msg) *proto.Story {
 		t.Helper()
+		if m.Header.Get(proto.HeaderStatus) == "" || m.Header.Get(proto.HeaderNodes) == "" {
+			t.Errorf("node message on %s without Ws-Status or Ws-Nodes: %v", m.Subject, m.Header)
+		}
+		if !claim {
+			if len(m.Data) == 0 || m.Header.Get(proto.HeaderStorySeq) != "" {
+				t.Fatalf("node message on %s: %d body bytes, headers %v; want the full story", m.Subject, len(m.Data), m.Header)
+			}
+			s, err := proto.UnmarshalJSON(m.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		if len(m.Data) != 0 {
+			t.Fatalf("claim-check notification on %s with a %d-byte body", m.Subject, len(m.Data))
+		}
 		seq, err := strconv.ParseUint(m.Header.Get(proto.HeaderStorySeq), 10, 64)
 		if err != nil {
 			t.Fatalf("notification on %s without %s", m.Subject, proto.HeaderStorySeq)
