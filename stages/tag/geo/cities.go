@@ -44,6 +44,9 @@ const (
 	// minMentionPop is the population a mentioned city needs (capitals
 	// need none).
 	minMentionPop = 15_000
+	// minSentenceStartPop is the population a city named at a sentence
+	// start or in a headline needs without a qualifier or cue.
+	minSentenceStartPop = 100_000
 	// maxCities bounds the city places of one story.
 	maxCities = 8
 	// maxCityWords bounds the words of a city name the scanner tries.
@@ -67,6 +70,9 @@ type cityName struct {
 	word   bool    // reviewed: a common English word (Mobile, Nice)
 	person bool    // reviewed: a common given name or surname (Jackson)
 	alias  bool    // reviewed: a wire spelling; never a clash ("New York" the city)
+	// divisions are the countries with a first-level division of this
+	// name (Victoria: Australia; Córdoba: Argentina, Colombia).
+	divisions []int32
 }
 
 type cityIndex struct {
@@ -121,12 +127,25 @@ func (g *Gazetteer) buildCityIndex() error {
 		if n.alias {
 			continue
 		}
-		if _, ok := g.countryKeys[k]; ok {
+		// A country's name (Georgia, Lebanon, Djibouti) clashes; a city the
+		// country rules read as its country's (Tripoli: Libya or Lebanon,
+		// overrides "ambiguous") does not.
+		for _, c := range g.countryKeys[k] {
+			inside := false
+			for _, rec := range n.recs {
+				inside = inside || g.cityRecs[rec].cc == c
+			}
+			if !inside || fold(g.countries[c].name) == k {
+				n.clash = true
+			}
+		}
+		if _, ok := g.regionKeys[k]; ok {
 			n.clash = true
-		} else if _, ok := g.admins[k]; ok {
-			n.clash = true
-		} else if _, ok := g.regionKeys[k]; ok {
-			n.clash = true
+		}
+		for _, a := range g.admins[k] {
+			if !containsIdx(n.divisions, a.cc) {
+				n.divisions = append(n.divisions, a.cc)
+			}
 		}
 	}
 	return nil
@@ -223,6 +242,8 @@ func (g *Gazetteer) applyCityRules(txt string) error {
 			}
 			n.alias = true
 			g.addCity(f[1], cityRef{cc: g.cityRecs[rec].cc, admin: g.cityRecs[rec].admin, pop: g.cityRecs[rec].pop, capital: g.cityRecs[rec].capital, rec: rec})
+			cs := g.cities[fold(f[1])]
+			slices.SortStableFunc(cs, func(a, b cityRef) int { return int(b.pop - a.pop) })
 		default:
 			return bad("unknown directive or wrong number of fields")
 		}
@@ -455,7 +476,7 @@ func (p *Parser) judgeCity(text string, f field, start, end int, n *cityName, sc
 		return -1, "person"
 	}
 	for _, v := range personVerbs {
-		if strings.HasPrefix(text[end:], v) {
+		if n.person && strings.HasPrefix(text[end:], v) { // "Moscow said" is the government
 			sc.cityPersons = append(sc.cityPersons, name)
 			return -1, "person"
 		}
@@ -476,6 +497,9 @@ func (p *Parser) judgeCity(text string, f field, start, end int, n *cityName, sc
 		}
 	}
 	if rec, ok := p.qualifiedCity(text, end, n); ok {
+		if !sc.storyCountry(g.cityRecs[rec].cc) {
+			return -1, "no-story-country" // a city's country is always one of the story's
+		}
 		return rec, "qualified"
 	}
 	if sc.locCity >= 0 && containsIdx(n.recs, sc.locCity) {
@@ -529,6 +553,19 @@ func (p *Parser) judgeCity(text string, f field, start, end int, n *cityName, sc
 	b := &g.cityRecs[best]
 	if b.pop < minMentionPop && !b.capital {
 		return -1, "small"
+	}
+	for _, cc := range n.divisions {
+		if cc != b.cc && sc.storyCountry(cc) {
+			// Victoria in a story about Australia is the state, not
+			// Victoria, B.C.; a division around its own city (Córdoba,
+			// New York) does not count.
+			return -1, "division"
+		}
+	}
+	if rule == "city" && b.pop < minSentenceStartPop && !b.capital && (f == fHeadline || sentenceStart(text, start) >= 0) {
+		// Capitals say nothing at a sentence start or in a title-case
+		// headline: "Hurricane Sally" is no visit to Hurricane, Utah.
+		return -1, "sentence-start"
 	}
 	if second*2 > b.pop {
 		return -1, "ambiguous"

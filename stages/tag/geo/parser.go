@@ -214,12 +214,27 @@ func (p *Parser) Rejected(s *proto.Story) []Evidence {
 		text := p.fieldText(s, h.field)
 		out = append(out, Evidence{Field: h.field.String(), Text: text[h.start:h.end], Start: int(h.start), End: int(h.end), Rule: h.rule})
 	}
+	return out
+}
+
+// RejectedCities returns the city names found in a story that were not
+// taken as cities, with the rule that rejected them ("longer-name",
+// "person", "common-word", "person-name", "country-or-division",
+// "division", "no-story-country", "small", "ambiguous", "sentence-start",
+// "part-of-word", or a country rule's rejection), for --explain.
+func (p *Parser) RejectedCities(s *proto.Story) []Evidence {
+	if s == nil {
+		return nil
+	}
+	sc := &scratch{}
+	p.analyze(s, sc)
+	var out []Evidence
 	for _, h := range sc.cityHits {
 		if h.rec >= 0 {
 			continue
 		}
 		text := p.fieldText(s, h.field)
-		out = append(out, Evidence{Field: h.field.String(), Text: text[h.start:h.end], Start: int(h.start), End: int(h.end), Rule: "city:" + h.rule})
+		out = append(out, Evidence{Field: h.field.String(), Text: text[h.start:h.end], Start: int(h.start), End: int(h.end), Rule: h.rule})
 	}
 	return out
 }

@@ -80,11 +80,21 @@ func (p *Parser) places(s *proto.Story, sc *scratch, loc int32) []*proto.Place {
 		out = append(out, &slab[i])
 	}
 	slices.SortFunc(out, comparePlaces)
-	// Cities follow the countries and regions, the located city first
-	// (cityPlaces orders them).
+	// The located city ends the located places; the mentioned cities
+	// follow the mentioned countries and regions (cityPlaces orders them).
+	nLoc := 0
+	for nLoc < len(out) && out[nLoc].Rel == proto.RelLocated {
+		nLoc++
+	}
 	for i := range cities {
 		slab = append(slab, cities[i])
-		out = append(out, &slab[len(slab)-1])
+		c := &slab[len(slab)-1]
+		if c.Rel == proto.RelLocated {
+			out = slices.Insert(out, nLoc, c)
+			nLoc++
+		} else {
+			out = append(out, c)
+		}
 	}
 	return out
 }
