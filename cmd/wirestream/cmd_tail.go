@@ -15,10 +15,11 @@ import (
 )
 
 func cmdTail(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "tail", "[--nats URL] [--region CODE | --topic CODE] [--count N] [--from-start | --since RFC3339]")
+	fs := newFlags(e, "tail", "[--nats URL] [--region CODE | --topic CODE | --city NAME|GEONAMES_ID] [--count N] [--from-start | --since RFC3339]")
 	conn := addConnFlags(fs, e)
 	region := fs.String("region", "", "region: ISO 3166-1 alpha-2 (UZ), UN M49 code (143) or name (central-asia)")
 	topic := fs.String("topic", "", "IPTC Media Topic code (medtop:11000000) or label (politics)")
+	city := fs.String("city", "", "city: GeoNames id (1216265), name (Samarkand) or name with country or state (\"Paris, Texas\")")
 	count := fs.Int("count", 0, "stop after N stories (0: run until interrupted)")
 	fromStart := fs.Bool("from-start", false, "start from the oldest retained story")
 	since := fs.String("since", "", "start from this time (RFC 3339)")
@@ -29,8 +30,8 @@ func cmdTail(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if *region != "" && *topic != "" {
-		return usagef("give --region or --topic, not both")
+	if n := btoi(*region != "") + btoi(*topic != "") + btoi(*city != ""); n > 1 {
+		return usagef("give one of --region, --topic, --city")
 	}
 	if *fromStart && *since != "" {
 		return usagef("give --from-start or --since, not both")
@@ -57,6 +58,10 @@ func cmdTail(ctx context.Context, e *env, args []string) error {
 		}
 	case *topic != "":
 		if cfg.Subject, _, err = new(wiring.Data).TopicSubject(names, *topic); err != nil {
+			return usagef("%v", err)
+		}
+	case *city != "":
+		if cfg.Subject, _, err = new(wiring.Data).CitySubject(names, *city); err != nil {
 			return usagef("%v", err)
 		}
 	}
@@ -89,4 +94,11 @@ func cmdTail(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("no output stream %s on the server: is 'wirestream run' running there? (%w)", names.OutStream(), err)
 	}
 	return err
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
