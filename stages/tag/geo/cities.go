@@ -80,6 +80,7 @@ type cityIndex struct {
 	cityByID  map[string]int32
 	cityNames map[string]*cityName // exact text (and its deaccented form) → name
 	cityFirst map[string]uint8     // first word of a name → most words of a name it starts
+	firstBits bitset               // hashes of the keys of cityFirst
 }
 
 // addCityRecord reads the id and point of a P record into a new cityRec
@@ -111,6 +112,10 @@ func (g *Gazetteer) buildCityIndex() error {
 	}
 	if err := g.applyCityRules(cityRulesTXT); err != nil {
 		return err
+	}
+	g.firstBits = make(bitset, 1<<firstBitsLog/64)
+	for w := range g.cityFirst {
+		g.firstBits.set(fnv1a(w))
 	}
 	for text, n := range g.cityNames {
 		slices.SortStableFunc(n.recs, func(a, b int32) int {
@@ -376,51 +381,119 @@ func (p *Parser) findCities(s *proto.Story, sc *scratch, loc int32, l Location, 
 }
 
 func (p *Parser) scanCities(text string, from int, f field, sc *scratch) {
-	g := p.g
 	if from > len(text) {
 		from = len(text)
 	}
 	for i := from; i < len(text); {
 		c := text[i]
-		if !(('A' <= c && c <= 'Z') || c >= utf8.RuneSelf) || (i > 0 && wordByte(text[i-1])) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' { // a lower-case word or a number: skip it whole
+			for i++; i < len(text) && inWord[text[i]]; i++ {
+			}
+			continue
+		}
+		if !inWord[c] && c != '(' && c != '"' && c != '\'' {
 			i++
 			continue
 		}
 		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(text[i:])
-			if !unicode.IsUpper(r) {
-				i += n
+			if r, _ := utf8.DecodeRuneInString(text[i:]); !unicode.IsUpper(r) && r != '\u201c' && r != '\u2018' {
+				for i++; i < len(text) && inWord[text[i]]; i++ {
+				}
 				continue
 			}
 		}
-		j := cityWordEnd(text, i)
-		maxw := int(g.cityFirst[text[i:j]])
-		if maxw == 0 {
-			i = j
+		if e := p.cityAt(text, i, f, sc); e > i {
+			i = e
 			continue
 		}
-		var best *cityName
-		bestEnd := 0
-		end := j
-		for w := 1; ; w++ {
-			if n := g.cityNames[text[i:end]]; n != nil && len(n.recs) > 0 {
-				best, bestEnd = n, end
-			}
-			if w >= maxw || end+1 >= len(text) || (text[end] != ' ' && text[end] != '-') || !wordStart(text[end+1]) {
-				break
-			}
-			end = cityWordEnd(text, end+1)
+		for i++; i < len(text) && inWord[text[i]]; i++ {
 		}
-		if best == nil {
-			i = j
-			continue
-		}
-		if boundary(text, i, bestEnd) {
-			rec, rule := p.judgeCity(text, f, i, bestEnd, best, sc)
-			sc.cityHits = append(sc.cityHits, cityHit{start: int32(i), end: int32(bestEnd), field: f, rec: rec, rule: rule})
-		}
-		i = bestEnd
 	}
+}
+
+// cityAt looks for a city name at the word start i (after an opening
+// parenthesis or quote) and records a hit; it returns where the name ends,
+// or 0.
+func (p *Parser) cityAt(text string, i int, f field, sc *scratch) int {
+	g := p.g
+	switch {
+	case i < len(text) && (text[i] == '(' || text[i] == '"' || text[i] == '\''):
+		i++
+	case strings.HasPrefix(text[i:], "“") || strings.HasPrefix(text[i:], "‘"):
+		i += 3
+	}
+	if i >= len(text) {
+		return 0
+	}
+	c := text[i]
+	if c < utf8.RuneSelf {
+		if c < 'A' || c > 'Z' {
+			return 0
+		}
+	} else if r, _ := utf8.DecodeRuneInString(text[i:]); !unicode.IsUpper(r) {
+		return 0
+	}
+	j, h := cityWordEnd(text, i)
+	if !g.firstBits.has(h) {
+		return 0
+	}
+	maxw := int(g.cityFirst[text[i:j]])
+	if maxw == 0 {
+		return 0
+	}
+	var best *cityName
+	bestEnd := 0
+	end := j
+	for w := 1; ; w++ {
+		if n := g.cityNames[text[i:end]]; n != nil && len(n.recs) > 0 {
+			best, bestEnd = n, end
+		}
+		if w >= maxw || end+1 >= len(text) || (text[end] != ' ' && text[end] != '-') || !wordStart(text[end+1]) {
+			break
+		}
+		end, _ = cityWordEnd(text, end+1)
+	}
+	if best == nil || !boundary(text, i, bestEnd) {
+		return 0
+	}
+	rec, rule := p.judgeCity(text, f, i, bestEnd, best, sc)
+	sc.cityHits = append(sc.cityHits, cityHit{start: int32(i), end: int32(bestEnd), field: f, rec: rec, rule: rule})
+	return bestEnd
+}
+
+// inWord marks the bytes of words: ASCII letters and digits, and every byte
+// of a multi-byte UTF-8 sequence.
+var inWord = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c >= utf8.RuneSelf
+	}
+	return t
+}()
+
+// bitset is a Bloom-like filter over word hashes: the scanner looks a
+// capitalised word up in cityFirst only when its bit is set, which spares
+// most map lookups.
+type bitset []uint64
+
+const firstBitsLog = 20
+
+func (b bitset) has(h uint32) bool {
+	h &= 1<<firstBitsLog - 1
+	return b[h>>6]&(1<<(h&63)) != 0
+}
+
+func (b bitset) set(h uint32) {
+	h &= 1<<firstBitsLog - 1
+	b[h>>6] |= 1 << (h & 63)
+}
+
+// fnv1a hashes s as cityWordEnd does.
+func fnv1a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
 }
 
 func wordByte(c byte) bool {
@@ -431,24 +504,30 @@ func wordStart(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf
 }
 
-// cityWordEnd returns the end of the word of letters at i.
-func cityWordEnd(text string, i int) int {
+// cityWordEnd returns the end of the word of letters at i and the FNV-1a
+// hash of its bytes.
+func cityWordEnd(text string, i int) (int, uint32) {
+	h := uint32(2166136261)
 	for i < len(text) {
 		c := text[i]
 		if c < utf8.RuneSelf {
 			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-				return i
+				return i, h
 			}
+			h = (h ^ uint32(c)) * 16777619
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])
 		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) {
-			return i
+			return i, h
+		}
+		for k := 0; k < n; k++ {
+			h = (h ^ uint32(text[i+k])) * 16777619
 		}
 		i += n
 	}
-	return i
+	return i, h
 }
 
 var personTitles = map[string]bool{
@@ -508,7 +587,7 @@ func (p *Parser) judgeCity(text string, f field, start, end int, n *cityName, sc
 	if n.clash {
 		return -1, "country-or-division"
 	}
-	cue := start >= 2 && text[start-1] == ' ' && cues[strings.ToLower(prevWord(text[:start-1]))] && sentenceStart(text, start) < 0
+	cue := start >= 2 && text[start-1] == ' ' && isCue(prevWord(text[:start-1])) && sentenceStart(text, start) < 0
 	rule := "city"
 	if n.word || n.person {
 		if !cue {
@@ -522,9 +601,15 @@ func (p *Parser) judgeCity(text string, f field, start, end int, n *cityName, sc
 	// The country rules' decision on the same text (a major city is also
 	// a country mention): its rejection stands, its country narrows.
 	only := int32(-1)
-	for i := range sc.hits {
-		h := &sc.hits[i]
-		if h.field == f && int(h.start) == start && int(h.end) == end {
+	// sc.hits are in (field, start) order: the headline's, then the body's.
+	k, _ := slices.BinarySearchFunc(sc.hits, hitKey{f, int32(start)}, func(h hit, k hitKey) int {
+		if h.field != k.f {
+			return int(h.field) - int(k.f)
+		}
+		return int(h.start - k.start)
+	})
+	if k < len(sc.hits) {
+		if h := &sc.hits[k]; h.field == f && int(h.start) == start && int(h.end) == end {
 			if h.cc < 0 {
 				return -1, h.rule
 			}
@@ -670,9 +755,21 @@ func (p *Parser) cityPlaces(s *proto.Story, sc *scratch, bodyStart int) []proto.
 	if n == 0 {
 		return nil
 	}
-	out := make([]proto.Place, 0, min(n, maxCities))
+	n = min(n, maxCities)
+	out := make([]proto.Place, 0, n)
+	// One allocation for the points of all the story's cities, one for
+	// their coordinates.
+	geoms := make([]proto.Geometry, n)
+	coords := make([]float64, 2*n)
+	add := func(rec int32, rel string, relevance int32) {
+		r := &g.cityRecs[rec]
+		k := len(out)
+		coords[2*k], coords[2*k+1] = r.lon, r.lat
+		geoms[k] = proto.Geometry{Type: "Point", Coordinates: coords[2*k : 2*k+2 : 2*k+2]}
+		out = append(out, proto.Place{Name: r.name, Scheme: proto.SchemeGeoNames, Code: r.id, Rel: rel, Relevance: relevance, Geometry: &geoms[k]})
+	}
 	if sc.locCity >= 0 {
-		out = append(out, g.cityPlace(sc.locCity, proto.RelLocated, 100))
+		add(sc.locCity, proto.RelLocated, 100)
 	}
 	slices.SortStableFunc(scores, func(a, b cityScore) int {
 		switch {
@@ -687,9 +784,14 @@ func (p *Parser) cityPlaces(s *proto.Story, sc *scratch, bodyStart int) []proto.
 		if len(out) == maxCities {
 			break
 		}
-		out = append(out, g.cityPlace(c.rec, proto.RelMentioned, relevance(c.w, false)))
+		add(c.rec, proto.RelMentioned, relevance(c.w, false))
 	}
 	return out
+}
+
+type hitKey struct {
+	f     field
+	start int32
 }
 
 type cityScore struct {
@@ -697,8 +799,14 @@ type cityScore struct {
 	w   float64
 }
 
-func (g *Gazetteer) cityPlace(rec int32, rel string, relevance int32) proto.Place {
-	r := &g.cityRecs[rec]
-	return proto.Place{Name: r.name, Scheme: proto.SchemeGeoNames, Code: r.id, Rel: rel, Relevance: relevance,
-		Geometry: proto.Point(r.lon, r.lat)}
+// isCue reports whether w, in any case, is one of cues, without allocating.
+func isCue(w string) bool {
+	var buf [16]byte
+	if len(w) > len(buf) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		buf[i] = lowerASCII(w[i])
+	}
+	return cues[string(buf[:len(w)])]
 }
