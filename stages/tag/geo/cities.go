@@ -319,7 +319,9 @@ func (g *Gazetteer) ResolveCity(s string) (City, bool) {
 			return c, true
 		}
 	}
-	return City{}, false
+	// A division code: "Portland, ME", "Victoria, BC".
+	code := strings.ToUpper(qual)
+	return pick(func(r cityRef) bool { return r.admin == code })
 }
 
 // cityHit is one city mention the scanner found, accepted (rec >= 0) or

@@ -156,3 +156,30 @@ func TestCitiesLabelled(t *testing.T) { gateCities(t, "cities.jsonl", 40) }
 // before any city rule was written and never tuned on: its figures are the
 // honest ones (docs/places.md).
 func TestCitiesHoldout(t *testing.T) { gateCities(t, "cities-holdout.jsonl", 20) }
+
+func TestResolveCity(t *testing.T) {
+	g := loadGazetteer(t)
+	for _, tc := range []struct{ in, want string }{
+		{"1216265", "1216265"},
+		{"Samarkand", "1216265"},
+		{"samarkand", "1216265"},
+		{"Paris", "2988507"},
+		{"Paris, Texas", "4717560"},
+		{"Paris, TX", "4717560"},
+		{"Cordoba, Spain", "2519240"},
+		{"Córdoba, AR", "3860259"},
+		{"Portland, ME", "4975802"},
+		{"Sao Paulo", "3448439"},
+		{"Washington", "4140963"},
+		{"Xyzzyville", ""},
+		{"Paris, Nowhere", ""},
+	} {
+		c, ok := g.ResolveCity(tc.in)
+		if ok != (tc.want != "") || c.GeoNamesID != tc.want {
+			t.Errorf("ResolveCity(%q) = %q %v, want %q", tc.in, c.GeoNamesID, ok, tc.want)
+		}
+	}
+	if c, ok := g.CityByID("1216265"); !ok || c.Country != "UZ" || c.Lon != 66.95972 || c.Lat != 39.65417 {
+		t.Errorf("CityByID(1216265) = %+v %v", c, ok)
+	}
+}
