@@ -2,6 +2,7 @@ package geo
 
 import (
 	_ "embed"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -387,20 +388,27 @@ func (p *Parser) scanCities(text string, from int, f field, sc *scratch) {
 		from = len(text)
 	}
 	for i := from; i < len(text); {
+		// Skip eight bytes at a time while none can start a name: no
+		// upper-case ASCII letter, no non-ASCII byte, no '(' '"' '\''.
+		for i+8 <= len(text) && !mayStart(binary.LittleEndian.Uint64([]byte(text[i:i+8]))) {
+			i += 8
+		}
+		if i >= len(text) {
+			break
+		}
 		c := text[i]
-		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' { // a lower-case word or a number: skip it whole
-			for i++; i < len(text) && inWord[text[i]]; i++ {
-			}
+		if c < utf8.RuneSelf && (c < 'A' || c > 'Z') && c != '(' && c != '"' && c != '\'' {
+			i++
 			continue
 		}
-		if !inWord[c] && c != '(' && c != '"' && c != '\'' {
+		if i > from && inWord[text[i-1]] && c < utf8.RuneSelf { // inside a word: "McDonald", "iPhone"
 			i++
 			continue
 		}
 		if c >= utf8.RuneSelf {
-			if r, _ := utf8.DecodeRuneInString(text[i:]); !unicode.IsUpper(r) && r != '\u201c' && r != '\u2018' {
-				for i++; i < len(text) && inWord[text[i]]; i++ {
-				}
+			r, n := utf8.DecodeRuneInString(text[i:])
+			if (!unicode.IsUpper(r) && r != '\u201c' && r != '\u2018') || (i > from && inWord[text[i-1]] && text[i-1] < utf8.RuneSelf) {
+				i += n
 				continue
 			}
 		}
@@ -408,9 +416,26 @@ func (p *Parser) scanCities(text string, from int, f field, sc *scratch) {
 			i = e
 			continue
 		}
-		for i++; i < len(text) && inWord[text[i]]; i++ {
-		}
+		i++
 	}
+}
+
+// mayStart reports whether one of the eight bytes of w (little endian) is
+// an upper-case ASCII letter, a non-ASCII byte, or one of ( " ' (SWAR: each
+// test sets the high bit of the bytes that pass).
+func mayStart(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	if w&highs != 0 {
+		return true
+	}
+	// Bytes are < 0x80 here, so adding keeps within each byte.
+	ge := func(v uint64, c byte) uint64 { return (v + ones*uint64(0x80-c)) & highs } // byte >= c
+	eq := func(v uint64, c byte) uint64 {
+		x := v ^ (ones * uint64(c)) // zero where byte == c
+		return ^(x + ones*0x7f) & highs
+	}
+	upper := ge(w, 'A') &^ ge(w, 'Z'+1)
+	return upper|eq(w, '(')|eq(w, '"')|eq(w, '\'') != 0
 }
 
 // cityAt looks for a city name at the word start i (after an opening

@@ -35,3 +35,20 @@ func TestScanCitiesWordStarts(t *testing.T) {
 		}
 	}
 }
+
+func TestMayStart(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c >= 'A' && c <= 'Z' || c >= 0x80 || c == '(' || c == '"' || c == '\''
+		for pos := 0; pos < 8; pos++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			w := uint64(0)
+			for k := 7; k >= 0; k-- {
+				w = w<<8 | uint64(b[k])
+			}
+			if got := mayStart(w); got != want {
+				t.Fatalf("mayStart with byte %#x at %d = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}
