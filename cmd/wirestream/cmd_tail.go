@@ -31,7 +31,7 @@ func cmdTail(ctx context.Context, e *env, args []string) error {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if n := btoi(*region != "") + btoi(*topic != "") + btoi(*city != ""); n > 1 {
-		return usagef("give one of --region, --topic, --city")
+		return usagef("give one of --region, --topic and --city, not several")
 	}
 	if *fromStart && *since != "" {
 		return usagef("give --from-start or --since, not both")

@@ -36,7 +36,10 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"bogus"}, `unknown command "bogus"`},
 		{[]string{"tail", "--bogus"}, "flag provided but not defined: -bogus"},
-		{[]string{"tail", "--region", "UZ", "--topic", "politics"}, "not both"},
+		{[]string{"tail", "--region", "UZ", "--topic", "politics"}, "not several"},
+		{[]string{"tail", "--city", "Samarkand", "--topic", "politics"}, "not several"},
+		{[]string{"tail", "--city", "Xyzzyville"}, `unknown city "Xyzzyville"`},
+		{[]string{"subjects", "--city", "Xyzzyville"}, `unknown city "Xyzzyville"`},
 		{[]string{"tail", "--since", "yesterday"}, "not RFC 3339"},
 		{[]string{"tail", "--region", "atlantis"}, `unknown region "atlantis"`},
 		{[]string{"subjects"}, "exactly one"},
@@ -76,6 +79,8 @@ func TestSubjects(t *testing.T) {
 		"--region central-asia": "ws.out.region.143", "--region Asia": "ws.out.region.142",
 		"--topic medtop:11000000": "ws.out.topic.11000000", "--topic 16000000": "ws.out.topic.16000000",
 		"--all": "ws.out.all", "--region UZ --namespace backfill": "ws.ns.backfill.out.region.UZ",
+		"--city Samarkand": "ws.out.city.1216265", "--city 1216265": "ws.out.city.1216265",
+		"--city Paris,TX": "ws.out.city.4717560", "--city Samarkand --namespace backfill": "ws.ns.backfill.out.city.1216265",
 	} {
 		code, stdout, stderr := runCLI(context.Background(), "", append([]string{"subjects"}, strings.Fields(args)...)...)
 		if code != 0 || strings.TrimSpace(stdout) != want {
