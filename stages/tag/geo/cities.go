@@ -394,7 +394,7 @@ func (p *Parser) scanCities(text string, from int, f field, sc *scratch) {
 	}
 	for i := from; i < len(text); {
 		// Skip eight bytes at a time while none can start a name: no
-		// upper-case ASCII letter, no non-ASCII byte, no '(' '"' '\''.
+		// upper-case ASCII letter and no non-ASCII byte.
 		for i+8 <= len(text) && !mayStart(binary.LittleEndian.Uint64([]byte(text[i:i+8]))) {
 			i += 8
 		}
@@ -402,7 +402,7 @@ func (p *Parser) scanCities(text string, from int, f field, sc *scratch) {
 			break
 		}
 		c := text[i]
-		if c < utf8.RuneSelf && (c < 'A' || c > 'Z') && c != '(' && c != '"' && c != '\'' {
+		if c < utf8.RuneSelf && (c < 'A' || c > 'Z') {
 			i++
 			continue
 		}
@@ -426,21 +426,18 @@ func (p *Parser) scanCities(text string, from int, f field, sc *scratch) {
 }
 
 // mayStart reports whether one of the eight bytes of w (little endian) is
-// an upper-case ASCII letter, a non-ASCII byte, or one of ( " ' (SWAR: each
-// test sets the high bit of the bytes that pass).
+// an upper-case ASCII letter or a non-ASCII byte (SWAR: each test sets the
+// high bit of the bytes that pass). A name after "(" or a straight quote
+// starts at its capital, which this finds.
 func mayStart(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	if w&highs != 0 {
 		return true
 	}
-	// Bytes are < 0x80 here, so adding keeps within each byte.
-	ge := func(v uint64, c byte) uint64 { return (v + ones*uint64(0x80-c)) & highs } // byte >= c
-	eq := func(v uint64, c byte) uint64 {
-		x := v ^ (ones * uint64(c)) // zero where byte == c
-		return ^(x + ones*0x7f) & highs
-	}
-	upper := ge(w, 'A') &^ ge(w, 'Z'+1)
-	return upper|eq(w, '(')|eq(w, '"')|eq(w, '\'') != 0
+	// Bytes are < 0x80 here, so the additions stay within each byte.
+	ge := (w + ones*(0x80-'A')) & highs     // byte >= 'A'
+	gt := (w + ones*(0x80-('Z'+1))) & highs // byte > 'Z'
+	return ge&^gt != 0
 }
 
 // cityAt looks for a city name at the word start i (after an opening
