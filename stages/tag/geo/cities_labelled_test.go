@@ -183,3 +183,28 @@ func TestResolveCity(t *testing.T) {
 		t.Errorf("CityByID(1216265) = %+v %v", c, ok)
 	}
 }
+
+// The README's sample AP story: its dateline gives Samarkand, GeoNames
+// 1216265, at 66.95972 E, 39.65417 N, as the located city right after the
+// located country and regions.
+func TestSamarkandSample(t *testing.T) {
+	p := geo.New(loadGazetteer(t))
+	s := ingested(&proto.Story{URI: "u", Headline: "Putin thanks Xi",
+		BodyText: "SAMARKAND, Uzbekistan (AP) — Russian President Vladimir Putin on Thursday thanked Chinese leader Xi Jinping."})
+	var city *proto.Place
+	for i, pl := range p.Tag(s) {
+		if pl.Scheme == proto.SchemeGeoNames {
+			city = pl
+			if i == 0 {
+				t.Errorf("city before the located country")
+			}
+			break
+		}
+	}
+	want := proto.Place{Name: "Samarkand", Scheme: proto.SchemeGeoNames, Code: "1216265", Rel: proto.RelLocated, Relevance: 100,
+		Geometry: proto.Point(66.95972, 39.65417)}
+	if city == nil || city.Name != want.Name || city.Code != want.Code || city.Rel != want.Rel || city.Relevance != 100 ||
+		city.Geometry == nil || city.Geometry.Type != "Point" || city.Geometry.Coordinates[0] != 66.95972 || city.Geometry.Coordinates[1] != 39.65417 {
+		t.Fatalf("city %+v, want %+v", city, want)
+	}
+}
