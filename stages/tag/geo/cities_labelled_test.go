@@ -208,3 +208,54 @@ func TestSamarkandSample(t *testing.T) {
 		t.Fatalf("city %+v, want %+v", city, want)
 	}
 }
+
+// Each trap on its own: the story's city places, exactly.
+func TestCityTraps(t *testing.T) {
+	p := geo.New(loadGazetteer(t))
+	for _, tc := range []struct {
+		name, headline, body string
+		want                 []string // GeoNames ids, located first
+	}{
+		{"common words at sentence starts", "Tech company reports strong quarter",
+			"SAN FRANCISCO (AP) — Nice numbers, analysts said. Split decisions are rare. Reading the results, one investor smiled. Bath salts sold out. Mobile sales rose.",
+			[]string{"5391959"}},
+		{"common words as cities with a cue", "Tourism rebounds",
+			"ZAGREB, Croatia (AP) — Visitors flocked to Split this summer.",
+			[]string{"3186886", "3190261"}},
+		{"Mobile the company part", "Carrier merger approved",
+			"WASHINGTON (AP) — Regulators approved the T-Mobile merger on Friday.",
+			[]string{"4140963"}},
+		{"Jackson the person", "Ravens win",
+			"BALTIMORE (AP) — Lamar Jackson threw three touchdowns. Jackson was sacked twice. Later, Jackson said the team was ready.",
+			[]string{"4347778"}},
+		{"Georgia the state is no city", "Georgia votes",
+			"ATLANTA (AP) — Georgia's lawmakers passed the bill. Georgia will vote in May.",
+			[]string{"4180439"}},
+		{"Paris, Texas named again", "Rodeo",
+			"PARIS, Texas (AP) — Visitors poured into Paris for the rodeo.",
+			[]string{"4717560"}},
+		{"Victoria the Australian state", "Lockdown",
+			"MELBOURNE, Australia (AP) — Victoria's premier ordered a lockdown across Victoria.",
+			[]string{"2158177"}},
+		{"a city-state's name is the country", "Trade deal",
+			"BANGKOK (AP) — Thailand and Singapore signed a trade deal on Monday.",
+			[]string{"1609350"}},
+		{"a country's name is no US town", "Aid approved",
+			"WASHINGTON (AP) — The United States will send aid to Lebanon and Jordan, officials said.",
+			[]string{"4140963"}},
+		{"a country's name is no city", "Lebanon talks",
+			"BEIRUT (AP) — Lebanon's army deployed troops, and Jordan sent aid.",
+			[]string{"276781"}},
+	} {
+		s := ingested(&proto.Story{URI: "u", Headline: tc.headline, BodyText: tc.body})
+		var got []string
+		for _, pl := range p.Tag(s) {
+			if pl.Scheme == proto.SchemeGeoNames {
+				got = append(got, pl.Code)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s: cities %v, want %v (rejected: %v)", tc.name, got, tc.want, p.RejectedCities(s))
+		}
+	}
+}
