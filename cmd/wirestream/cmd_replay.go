@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wirestream/wirestream/internal/replay"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
@@ -29,6 +30,7 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story accepted")
 	memory := fs.Int("memory-mb", replay.DefaultMemory>>20, "with --from-files: MiB of archive the replay holds at once; larger archives are sorted in runs spilled to --temp-dir, then merged")
 	tempDir := fs.String("temp-dir", "", "with --from-files: where sorted runs are spilled (default: the system's temporary directory)")
+	geoOverrides := fs.String("geo-overrides", "", "with --into: FILE of gazetteer override entries (the format of stages/tag/geo/data/overrides.txt) added for this replay only, to see with diff what a change does")
 	logLevel := fs.String("log-level", "info", "log level")
 	drop := fs.String("drop", "", "delete the replay namespace NAME (its streams, dedupe state and checkpoint) and exit")
 	if err := parse(fs, args); err != nil {
@@ -87,6 +89,19 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 		return usagef("--memory-mb %d: at least 16", *memory)
 	}
 	cfg.Memory, cfg.TempDir = int64(*memory)<<20, *tempDir
+	if *geoOverrides != "" {
+		if *into == "" {
+			return usagef("--geo-overrides needs --into NAME: the live pipeline keeps its own gazetteer")
+		}
+		b, err := os.ReadFile(*geoOverrides)
+		if err != nil {
+			return usagef("--geo-overrides: %v", err)
+		}
+		cfg.Data = &wiring.Data{GeoOverrides: string(b)}
+		if _, err := cfg.Data.Tagger(); err != nil {
+			return usagef("--geo-overrides %s: %v", *geoOverrides, err)
+		}
+	}
 	if cfg.Speed, err = parseSpeed(*speed); err != nil {
 		return usagef("--speed: %v", err)
 	}
@@ -129,8 +144,10 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, " (%d done before, resumed)", res.Skipped)
 	}
 	if *into != "" {
-		fmt.Fprintf(e.stderr, " into %s: %d published, %d audited, %d dead-lettered; read with: wirestream tail --namespace %s --from-start",
-			*into, res.Published, res.Audited, res.DeadLettered, *into)
+		fmt.Fprintf(e.stderr, " into %s: %d published, %d audited, %d dead-lettered\n", *into, res.Published, res.Audited, res.DeadLettered)
+		fmt.Fprintf(e.stderr, "  read it:         wirestream tail --namespace %s --from-start\n", *into)
+		fmt.Fprintf(e.stderr, "  see what changed: wirestream diff --namespace %s   (against the live output)\n", *into)
+		fmt.Fprintf(e.stderr, "  drop it:         wirestream namespaces --drop %s", *into)
 	}
 	fmt.Fprintln(e.stderr)
 	return nil

@@ -62,6 +62,8 @@ func commands() []command {
 		{"webhooks", "list the webhooks' delivery state (pending, in flight, dead letters)", cmdWebhooks},
 		{"subjects", "print the NATS subject of a region or topic", cmdSubjects},
 		{"replay", "re-run stories from the history or from archives through the current stages", cmdReplay},
+		{"diff", "compare a replay namespace's enriched output with the live output or another namespace", cmdDiff},
+		{"namespaces", "list replay namespaces with their size and age; --drop NAME deletes one", cmdNamespaces},
 		{"bench", "measure relay ceiling, pipeline, latency and enrich throughput on an embedded server", cmdBench},
 		{"version", "print the version, commit and the Go and NATS versions built in", cmdVersion},
 	}

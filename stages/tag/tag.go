@@ -20,8 +20,16 @@ type Stage struct {
 }
 
 // New loads the embedded gazetteer and topic lexicon.
-func New() (*Stage, error) {
-	g, err := geo.Load()
+func New() (*Stage, error) { return NewWithOverrides("") }
+
+// NewWithOverrides is New with more gazetteer override entries
+// (geo.LoadWithOverrides); "" is New.
+func NewWithOverrides(geoOverrides string) (*Stage, error) {
+	load := geo.Load
+	if geoOverrides != "" {
+		load = func() (*geo.Gazetteer, error) { return geo.LoadWithOverrides(geoOverrides) }
+	}
+	g, err := load()
 	if err != nil {
 		return nil, fmt.Errorf("tag: load gazetteer: %w", err)
 	}

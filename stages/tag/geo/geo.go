@@ -99,6 +99,13 @@ func Load() (*Gazetteer, error) {
 	return load(gazetteerTSV, overridesTXT)
 }
 
+// LoadWithOverrides builds the gazetteer with more override entries after
+// the embedded ones (same format as data/overrides.txt, every entry with its
+// "# reason"): a gazetteer change tried on a replay before it is built in.
+func LoadWithOverrides(extra string) (*Gazetteer, error) {
+	return load(gazetteerTSV, overridesTXT+"\n"+extra)
+}
+
 func load(data, overrides string) (*Gazetteer, error) {
 	g := &Gazetteer{
 		byCC:        make(map[string]int32, 256),
