@@ -89,9 +89,11 @@ func lessItem(a, b *sortedItem) bool {
 
 // openArchives reads the archives under paths (files, directories, globs)
 // and prepares the merge. memory bounds the buffered stories (0:
-// DefaultMemory); spill runs go to a temporary directory under tmp ("":
-// the system's), removed by Close.
-func openArchives(paths []string, maxBytes int, maxInflated, memory int64, tmp string, progress func(ArchiveProgress), probe func(int)) (*archiveSource, error) {
+// DefaultMemory); spill runs go to the directory wirestream-replay-<id>
+// under tmp ("": the system's temporary directory), removed by Close. The
+// directory is emptied first: what a killed replay with the same id left
+// there is not reused but made again (the same files give the same runs).
+func openArchives(id string, paths []string, maxBytes int, maxInflated, memory int64, tmp string, progress func(ArchiveProgress), probe func(int)) (*archiveSource, error) {
 	if maxInflated <= 0 {
 		maxInflated = proto.DefaultLimits.InflatedBytes
 	}
@@ -135,9 +137,17 @@ func openArchives(paths []string, maxBytes int, maxInflated, memory int64, tmp s
 		}
 		sortItems(buf)
 		if src.dir == "" {
-			if src.dir, err = os.MkdirTemp(tmp, "wirestream-replay-"); err != nil {
+			if tmp == "" {
+				tmp = os.TempDir()
+			}
+			dir := filepath.Join(tmp, "wirestream-replay-"+proto.Token(id))
+			if err := os.RemoveAll(dir); err != nil {
 				return fmt.Errorf("replay: spill directory: %w", err)
 			}
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return fmt.Errorf("replay: spill directory: %w", err)
+			}
+			src.dir = dir
 		}
 		r, err := writeRun(filepath.Join(src.dir, "run-"+strconv.Itoa(len(src.runs))), buf)
 		if err != nil {

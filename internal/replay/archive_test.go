@@ -84,7 +84,7 @@ func readAll(t *testing.T, paths []string, memory int64) (keys []string, ats []t
 			peak = h - base
 		}
 	}
-	src, err := openArchives(paths, 0, 0, memory, t.TempDir(), nil, probe)
+	src, err := openArchives("test", paths, 0, 0, memory, t.TempDir(), nil, probe)
 	if err != nil {
 		t.Fatal(err)
 	}

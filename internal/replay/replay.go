@@ -126,7 +126,7 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 	}
 	var src replaySource
 	if len(cfg.Files) > 0 {
-		as, err := openArchives(cfg.Files, cfg.MaxBytes, cfg.MaxInflated, cfg.Memory, cfg.TempDir, cfg.Reading, nil)
+		as, err := openArchives(id, cfg.Files, cfg.MaxBytes, cfg.MaxInflated, cfg.Memory, cfg.TempDir, cfg.Reading, nil)
 		if err != nil {
 			return res, err
 		}
