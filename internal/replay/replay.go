@@ -500,8 +500,11 @@ func (h *historySource) Next(ctx context.Context, max int) ([]replayItem, error)
 		return nil, nil
 	}
 	var items []replayItem
-	for len(items) < max {
-		batch, err := h.cons.Fetch(max-len(items), jetstream.FetchMaxWait(2*time.Second))
+	bytes := 0
+	for len(items) < max && bytes < chunkBytes {
+		// At most 256 stories a fetch, so a chunk of large stories stops
+		// near chunkBytes instead of holding max of them.
+		batch, err := h.cons.Fetch(min(max-len(items), 256), jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			return nil, err
 		}
@@ -518,6 +521,7 @@ func (h *historySource) Next(ctx context.Context, max int) ([]replayItem, error)
 			}
 			meta := proto.ParseRawMeta(m.Headers(), m.Subject(), md.Sequence.Stream, md.Timestamp)
 			items = append(items, replayItem{data: m.Data(), meta: meta, at: meta.Received.Time(), key: "seq" + strconv.FormatUint(md.Sequence.Stream, 10)})
+			bytes += len(m.Data())
 			if md.Sequence.Stream >= h.last {
 				h.done = true
 				return items, nil
