@@ -164,10 +164,13 @@ func openArchives(id string, paths []string, maxBytes int, maxInflated, memory i
 		return nil, err
 	}
 	for _, f := range src.files {
-		r, err := input.Open(f.name, nil, maxInflated)
+		file, err := os.Open(f.name)
 		if err != nil {
 			return fail(err)
 		}
+		// Progress in bytes read from disk, within the file too.
+		cr := &countingReader{r: file, n: &p.BytesDone}
+		r := input.NewReader(cr, f.name, maxInflated)
 		var splitErr error
 		err = fileingest.Records([]fileingest.Input{{Name: f.name, R: r}}, maxBytes, func(origin string, rec ingest.Record) error {
 			var at time.Time
@@ -199,6 +202,7 @@ func openArchives(id string, paths []string, maxBytes int, maxInflated, memory i
 			return nil
 		}, func(_ string, err error) { splitErr = err })
 		r.Close()
+		file.Close()
 		if err == nil {
 			err = splitErr
 		}
@@ -210,7 +214,6 @@ func openArchives(id string, paths []string, maxBytes int, maxInflated, memory i
 			return fail(err)
 		}
 		p.FilesDone++
-		p.BytesDone += f.size
 	}
 	src.key = hex.EncodeToString(keys.Sum(nil)[:12])
 	if len(src.runs) == 0 {
@@ -457,4 +460,16 @@ func (h *mergeHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// countingReader adds what it reads to *n.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	k, err := c.r.Read(b)
+	*c.n += int64(k)
+	return k, err
 }
