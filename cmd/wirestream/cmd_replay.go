@@ -167,10 +167,14 @@ func (p *progress) reading(r replay.ArchiveProgress) {
 	if p.tty {
 		every = 100 * time.Millisecond
 	}
+	if !p.tty && (done && p.readLines == 0 || !done && now.Sub(p.readStart) < every) {
+		return // logs: quiet for a read shorter than a line's interval
+	}
 	if now.Sub(p.last) < every && !done {
 		return
 	}
 	p.last = now
+	p.readLines++
 	line := fmt.Sprintf("reading archives: %d/%d files, %.0f/%.0f MB, %d stories, %d sorted runs spilled",
 		r.FilesDone, r.Files, float64(r.BytesDone)/1e6, float64(r.Bytes)/1e6, r.Stories, r.Runs)
 	if el := now.Sub(p.readStart); r.BytesDone > 0 && !done && el > time.Second {
@@ -218,6 +222,7 @@ type progress struct {
 	last      time.Time
 	p         replay.Progress
 	readStart time.Time
+	readLines int // reading lines written
 }
 
 func newProgress(w io.Writer) *progress {
