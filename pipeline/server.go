@@ -33,6 +33,11 @@ type ServerConfig struct {
 	// them the server accepts anyone who can reach Listen: StartServer logs a
 	// warning when Listen is not a loopback address.
 	User, Password string
+	// Websocket, when set (HOST:PORT), opens the server's WebSocket
+	// listener for browser NATS clients (nats.ws). It is plain ws:// (no
+	// TLS: put a TLS-terminating proxy in front beyond this machine) and
+	// takes the same User and Password.
+	Websocket string
 }
 
 func (c *ServerConfig) setDefaults() {
@@ -96,6 +101,30 @@ func StartServer(cfg ServerConfig, log *zap.Logger) (*server.Server, error) {
 		NoSigs:     true,
 		Username:   cfg.User,
 		Password:   cfg.Password,
+	}
+	if cfg.Websocket != "" {
+		wh, wp, err := net.SplitHostPort(cfg.Websocket)
+		port, perr := strconv.Atoi(wp)
+		if err != nil || perr != nil {
+			unlock()
+			return nil, fmt.Errorf("%w: ServerConfig.Websocket %q: want HOST:PORT", ErrConfig, cfg.Websocket)
+		}
+		if port > 0 {
+			ln, err := net.Listen("tcp", cfg.Websocket)
+			if err != nil {
+				unlock()
+				if IsAddrInUse(err) {
+					return nil, fmt.Errorf("websocket listen %s: address already in use", cfg.Websocket)
+				}
+				return nil, fmt.Errorf("websocket listen %s: %w", cfg.Websocket, err)
+			}
+			ln.Close()
+		}
+		opts.Websocket = server.WebsocketOpts{Host: wh, Port: port, NoTLS: true, Compression: true,
+			HandshakeTimeout: 5 * time.Second}
+		if cfg.User == "" && !loopback(wh) && log != nil {
+			log.Warn("the WebSocket listener is open beyond this machine without authentication", zap.String("websocket", cfg.Websocket))
+		}
 	}
 	if (cfg.User == "") != (cfg.Password == "") {
 		unlock()

@@ -26,6 +26,7 @@ func sampleStory() *proto.Story {
 		Place: []*proto.Place{
 			{Name: "Uzbekistan", Scheme: proto.SchemeCountry, Code: "UZ", Rel: proto.RelLocated, Relevance: 100},
 			{Name: "Central Asia", Scheme: proto.SchemeM49, Code: "143", Rel: proto.RelLocated, Relevance: 100},
+			{Name: "Samarkand", Scheme: proto.SchemeGeoNames, Code: "1216265", Rel: proto.RelLocated, Relevance: 100, Geometry: proto.Point(66.95972, 39.65417)},
 		},
 		Subject: []*proto.Subject{
 			{Name: "politics", Scheme: proto.SchemeMedTop, Code: "medtop:11000000", Relevance: 90},

@@ -73,7 +73,7 @@ func goProtoType(t *testing.T, f reflect.StructField) (string, bool) {
 // a field added, removed, renumbered or retyped on one side only.
 func TestProtoFileMatchesGoTypes(t *testing.T) {
 	msgs := parseProtoFile(t)
-	for _, v := range []any{proto.Story{}, proto.Place{}, proto.Subject{}, proto.Dedupe{}, proto.Dateline{}} {
+	for _, v := range []any{proto.Story{}, proto.Place{}, proto.Geometry{}, proto.Subject{}, proto.Dedupe{}, proto.Dateline{}} {
 		rt := reflect.TypeOf(v)
 		want, ok := msgs[rt.Name()]
 		if !ok {

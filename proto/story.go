@@ -30,9 +30,10 @@ const (
 
 // Place schemes and relations.
 const (
-	SchemeCountry = "iso3166-1a2" // ISO 3166-1 alpha-2 country code, e.g. "UZ"
-	SchemeM49     = "un-m49"      // UN M49 region code, three digits, e.g. "143"
-	SchemeMedTop  = "medtop"      // IPTC Media Topics, code "medtop:11000000"
+	SchemeCountry  = "iso3166-1a2" // ISO 3166-1 alpha-2 country code, e.g. "UZ"
+	SchemeM49      = "un-m49"      // UN M49 region code, three digits, e.g. "143"
+	SchemeGeoNames = "geonames"    // GeoNames id of a city, e.g. "1216265" (Samarkand)
+	SchemeMedTop   = "medtop"      // IPTC Media Topics, code "medtop:11000000"
 
 	RelLocated   = "located"   // where the story was filed (the dateline)
 	RelMentioned = "mentioned" // any other place the story is about
@@ -98,14 +99,28 @@ type Dateline struct {
 	Date      string `json:"date,omitempty" protobuf:"bytes,6,opt,name=date"`
 }
 
-// Place is a ninjs place: a country (SchemeCountry) or a UN M49 region
-// (SchemeM49), filed from (RelLocated) or mentioned (RelMentioned).
+// Place is a ninjs place: a country (SchemeCountry), a UN M49 region
+// (SchemeM49) or a city (SchemeGeoNames, with its point in Geometry),
+// filed from (RelLocated) or mentioned (RelMentioned).
 type Place struct {
-	Name      string `json:"name,omitempty" protobuf:"bytes,1,opt,name=name"`
-	Scheme    string `json:"scheme,omitempty" protobuf:"bytes,2,opt,name=scheme"`
-	Code      string `json:"code,omitempty" protobuf:"bytes,3,opt,name=code"`
-	Rel       string `json:"rel,omitempty" protobuf:"bytes,4,opt,name=rel"`
-	Relevance int32  `json:"relevance,omitempty" protobuf:"varint,5,opt,name=relevance"`
+	Name      string    `json:"name,omitempty" protobuf:"bytes,1,opt,name=name"`
+	Scheme    string    `json:"scheme,omitempty" protobuf:"bytes,2,opt,name=scheme"`
+	Code      string    `json:"code,omitempty" protobuf:"bytes,3,opt,name=code"`
+	Rel       string    `json:"rel,omitempty" protobuf:"bytes,4,opt,name=rel"`
+	Relevance int32     `json:"relevance,omitempty" protobuf:"varint,5,opt,name=relevance"`
+	Geometry  *Geometry `json:"geometry_geojson,omitempty" protobuf:"bytes,6,opt,name=geometry_geojson"`
+}
+
+// Geometry is a GeoJSON geometry, ninjs place.geometry_geojson: for a city
+// {"type": "Point", "coordinates": [longitude, latitude]} in WGS84 degrees.
+type Geometry struct {
+	Type        string    `json:"type" protobuf:"bytes,1,opt,name=type"`
+	Coordinates []float64 `json:"coordinates" protobuf:"fixed64,2,rep,name=coordinates"`
+}
+
+// Point returns a GeoJSON Point geometry.
+func Point(lon, lat float64) *Geometry {
+	return &Geometry{Type: "Point", Coordinates: []float64{lon, lat}}
 }
 
 // Subject is a ninjs subject: an IPTC Media Topic such as
@@ -176,6 +191,11 @@ func (s *Story) Clone() *Story {
 		for i, p := range s.Place {
 			if p != nil {
 				pp := *p
+				if p.Geometry != nil {
+					g := *p.Geometry
+					g.Coordinates = append([]float64(nil), p.Geometry.Coordinates...)
+					pp.Geometry = &g
+				}
 				c.Place[i] = &pp
 			}
 		}

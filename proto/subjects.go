@@ -20,6 +20,7 @@ const DefaultPrefix = "ws"
 //	<p>.out.all             every enriched story, full ninjs JSON (stream <S>_OUT)
 //	<p>.out.region.<code>   one notification per story per region node (stream <S>_OUT)
 //	<p>.out.topic.<code>    one notification per story per topic node (stream <S>_OUT)
+//	<p>.out.city.<id>       one notification per story per city node, GeoNames id (stream <S>_OUT)
 //	<p>.audit.<status>      stories dedupe did not republish (stream <S>_AUDIT)
 //	<p>.dlq.<stage>         dead letters, reason in headers (stream <S>_DLQ)
 //
@@ -97,6 +98,9 @@ func (n Names) AuditAll() string { return n.Prefix + ".audit.>" }
 // DLQ is the dead-letter subject of a stage.
 func (n Names) DLQ(stage string) string { return n.Prefix + ".dlq." + Token(stage) }
 
+// City is the node subject of a city, by GeoNames id (see CityToken).
+func (n Names) City(token string) string { return n.Prefix + ".out.city." + token }
+
 // DLQAll matches every dead-letter subject.
 func (n Names) DLQAll() string { return n.Prefix + ".dlq.>" }
 
@@ -161,6 +165,29 @@ func PlaceToken(p *Place) string {
 		return ""
 	}
 	t, err := RegionToken(p.Code)
+	if err != nil {
+		return ""
+	}
+	return t
+}
+
+// CityToken normalises a GeoNames id to its subject token: digits only,
+// leading zeros dropped ("1216265").
+func CityToken(code string) (string, error) {
+	c := strings.TrimLeft(strings.TrimSpace(code), "0")
+	if c == "" || len(c) > 10 || !isDigits(c) {
+		return "", fmt.Errorf("%w: city %q is not a GeoNames id", ErrBadCode, code)
+	}
+	return c, nil
+}
+
+// PlaceCityToken is the city token of a place, or "" when the place is not
+// a GeoNames city.
+func PlaceCityToken(p *Place) string {
+	if p == nil || p.Scheme != SchemeGeoNames {
+		return ""
+	}
+	t, err := CityToken(p.Code)
 	if err != nil {
 		return ""
 	}

@@ -84,7 +84,11 @@ func sizeMessage(num, size int) int {
 func i32(v int32) uint64 { return uint64(int64(v)) }
 
 func (p *Place) size() int {
-	return sizeString(1, p.Name) + sizeString(2, p.Scheme) + sizeString(3, p.Code) + sizeString(4, p.Rel) + sizeVarintField(5, i32(p.Relevance))
+	n := sizeString(1, p.Name) + sizeString(2, p.Scheme) + sizeString(3, p.Code) + sizeString(4, p.Rel) + sizeVarintField(5, i32(p.Relevance))
+	if p.Geometry != nil {
+		n += sizeMessage(6, p.Geometry.size())
+	}
+	return n
 }
 
 func (p *Place) append(b []byte) []byte {
@@ -92,7 +96,67 @@ func (p *Place) append(b []byte) []byte {
 	b = appendString(b, 2, p.Scheme)
 	b = appendString(b, 3, p.Code)
 	b = appendString(b, 4, p.Rel)
-	return appendVarint(b, 5, i32(p.Relevance))
+	b = appendVarint(b, 5, i32(p.Relevance))
+	if p.Geometry != nil {
+		b = appendMessage(b, 6, p.Geometry.size(), p.Geometry.append)
+	}
+	return b
+}
+
+// Geometry's coordinates are written unpacked (one fixed64 field per
+// value), as segmentio/encoding/proto writes and reads them; the decoder
+// also reads the packed form proto3 writers default to.
+func (g *Geometry) size() int {
+	return sizeString(1, g.Type) + len(g.Coordinates)*(sizeVarint(2<<3)+8)
+}
+
+func (g *Geometry) append(b []byte) []byte {
+	b = appendString(b, 1, g.Type)
+	for _, c := range g.Coordinates {
+		b = appendTag(b, 2, wireFixed64)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c))
+	}
+	return b
+}
+
+func decodeGeometry(r *reader) (*Geometry, error) {
+	g := new(Geometry)
+	for r.more() {
+		num, wt, err := r.field()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case num == 1:
+			g.Type, err = r.string(wt)
+		case num == 2 && wt == wireBytes: // packed
+			var s, e int
+			if s, e, err = r.span(); err == nil {
+				if (e-s)%8 != 0 {
+					err = fmt.Errorf("packed doubles of %d bytes", e-s)
+					break
+				}
+				for i := s; i < e; i += 8 {
+					g.Coordinates = append(g.Coordinates, math.Float64frombits(binary.LittleEndian.Uint64(r.b[i:])))
+				}
+			}
+		case num == 2 && wt == wireFixed64: // unpacked, as a proto2 writer may send
+			if len(r.b)-r.off < 8 {
+				err = errTruncated
+				break
+			}
+			g.Coordinates = append(g.Coordinates, math.Float64frombits(binary.LittleEndian.Uint64(r.b[r.off:])))
+			r.off += 8
+		case num == 2:
+			err = fmt.Errorf("wire type %d for doubles", wt)
+		default:
+			err = r.skip(wt)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("geometry field %d: %w", num, err)
+		}
+	}
+	return g, nil
 }
 
 func (s *Subject) size() int {
@@ -321,6 +385,11 @@ func decodePlace(r *reader) (*Place, error) {
 			var v uint64
 			v, err = r.uint(wt)
 			p.Relevance = int32(v)
+		case 6:
+			var sub *reader
+			if sub, err = r.sub(wt); err == nil {
+				p.Geometry, err = decodeGeometry(sub)
+			}
 		default:
 			err = r.skip(wt)
 		}

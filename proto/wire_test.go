@@ -1,7 +1,9 @@
 package proto_test
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 	"unsafe"
@@ -115,5 +117,29 @@ func TestUnmarshalProtoOwned(t *testing.T) {
 	}
 	if inside(want.BodyText) {
 		t.Error("UnmarshalProto shares the caller's buffer")
+	}
+}
+
+// A proto3 writer packs repeated doubles by default: the decoder reads that
+// form of Geometry.coordinates too, and refuses a packed run that is not a
+// whole number of doubles.
+func TestGeometryPackedCoordinates(t *testing.T) {
+	// Story{place: [Place{geometry_geojson: {type: "Point", coordinates: packed [1.5, -2]}}]}
+	geom := []byte{0x0a, 5, 'P', 'o', 'i', 'n', 't', 0x12, 16}
+	geom = binary.LittleEndian.AppendUint64(geom, math.Float64bits(1.5))
+	geom = binary.LittleEndian.AppendUint64(geom, math.Float64bits(-2))
+	place := append([]byte{0x32, byte(len(geom))}, geom...)
+	story := append([]byte{0x0a, 1, 'u', 0x7a, byte(len(place))}, place...)
+	s, err := proto.UnmarshalProto(story)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := s.Place[0].Geometry; g == nil || g.Type != "Point" || !reflect.DeepEqual(g.Coordinates, []float64{1.5, -2}) {
+		t.Fatalf("geometry = %+v", s.Place[0].Geometry)
+	}
+	bad := append([]byte{}, story...)
+	bad[len(bad)-17] = 15 // packed length no longer a multiple of 8
+	if _, err := proto.UnmarshalProto(bad); err == nil {
+		t.Fatal("packed doubles of 15 bytes decoded without error")
 	}
 }

@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/wirestream/wirestream/internal/replay"
+	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/proto"
 	"github.com/wirestream/wirestream/stages/ingest"
 )
 
 func cmdReplay(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "replay", "[--nats URL] (--since RFC3339 [--until RFC3339] | --from-files PATH...) [--speed max|original|Nx] [--into NAME] [--resume] | --drop NAME")
+	fs := newFlags(e, "replay", "[--nats URL] (--since RFC3339 [--until RFC3339] | --from-files PATH...) [--speed max|original|Nx] [--into NAME] [--resume] [--memory-mb N] [--temp-dir DIR] | --drop NAME")
 	conn := addConnFlags(fs, e)
 	since := fs.String("since", "", "replay the raw history from this time (RFC 3339)")
 	until := fs.String("until", "", "up to this time (default: now)")
@@ -27,6 +28,9 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	resume := fs.Bool("resume", false, "continue an interrupted replay with the same --into from its last checkpoint")
 	workers := fs.Int("workers", 4, "workers per stage for the namespace's stages (with --into)")
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story accepted")
+	memory := fs.Int("memory-mb", replay.DefaultMemory>>20, "with --from-files: MiB of archive the replay holds at once; larger archives are sorted in runs spilled to --temp-dir, then merged")
+	tempDir := fs.String("temp-dir", "", "with --from-files: where sorted runs are spilled (default: the system's temporary directory)")
+	geoOverrides := fs.String("geo-overrides", "", "with --into: FILE of gazetteer override entries (the format of stages/tag/geo/data/overrides.txt) added for this replay only, to see with diff what a change does")
 	logLevel := fs.String("log-level", "info", "log level")
 	drop := fs.String("drop", "", "delete the replay namespace NAME (its streams, dedupe state and checkpoint) and exit")
 	if err := parse(fs, args); err != nil {
@@ -81,6 +85,23 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 			return usagef("--until must be after --since")
 		}
 	}
+	if *memory < 16 {
+		return usagef("--memory-mb %d: at least 16", *memory)
+	}
+	cfg.Memory, cfg.TempDir = int64(*memory)<<20, *tempDir
+	if *geoOverrides != "" {
+		if *into == "" {
+			return usagef("--geo-overrides needs --into NAME: the live pipeline keeps its own gazetteer")
+		}
+		b, err := os.ReadFile(*geoOverrides)
+		if err != nil {
+			return usagef("--geo-overrides: %v", err)
+		}
+		cfg.Data = &wiring.Data{GeoOverrides: string(b)}
+		if _, err := cfg.Data.Tagger(); err != nil {
+			return usagef("--geo-overrides %s: %v", *geoOverrides, err)
+		}
+	}
 	if cfg.Speed, err = parseSpeed(*speed); err != nil {
 		return usagef("--speed: %v", err)
 	}
@@ -100,6 +121,7 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	}
 	defer nc.Close()
 	cfg.Progress = p.update
+	cfg.Reading = p.reading
 	cfg.Starting = func(total, resumed int) {
 		switch {
 		case *into == "":
@@ -122,11 +144,49 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, " (%d done before, resumed)", res.Skipped)
 	}
 	if *into != "" {
-		fmt.Fprintf(e.stderr, " into %s: %d published, %d audited, %d dead-lettered; read with: wirestream tail --namespace %s --from-start",
-			*into, res.Published, res.Audited, res.DeadLettered, *into)
+		fmt.Fprintf(e.stderr, " into %s: %d published, %d audited, %d dead-lettered\n", *into, res.Published, res.Audited, res.DeadLettered)
+		fmt.Fprintf(e.stderr, "  read it:         wirestream tail --namespace %s --from-start\n", *into)
+		fmt.Fprintf(e.stderr, "  see what changed: wirestream diff --namespace %s   (against the live output)\n", *into)
+		fmt.Fprintf(e.stderr, "  drop it:         wirestream namespaces --drop %s", *into)
 	}
 	fmt.Fprintln(e.stderr)
 	return nil
+}
+
+// reading shows the first phase of a replay from files: archives read and
+// sorted into runs, with an ETA from the bytes read.
+func (p *progress) reading(r replay.ArchiveProgress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if p.readStart.IsZero() {
+		p.readStart = now
+	}
+	done := r.FilesDone == r.Files
+	every := 5 * time.Second
+	if p.tty {
+		every = 100 * time.Millisecond
+	}
+	if now.Sub(p.last) < every && !done {
+		return
+	}
+	p.last = now
+	line := fmt.Sprintf("reading archives: %d/%d files, %.0f/%.0f MB, %d stories, %d sorted runs spilled",
+		r.FilesDone, r.Files, float64(r.BytesDone)/1e6, float64(r.Bytes)/1e6, r.Stories, r.Runs)
+	if el := now.Sub(p.readStart); r.BytesDone > 0 && !done && el > time.Second {
+		eta := time.Duration(float64(el) * float64(r.Bytes-r.BytesDone) / float64(r.BytesDone))
+		line += ", ETA " + eta.Round(time.Second).String()
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		p.drawn = true
+		if done {
+			fmt.Fprintln(p.w)
+			p.drawn = false
+		}
+		return
+	}
+	fmt.Fprintln(p.w, "replay: "+line)
 }
 
 // parseSpeed: "max" → 0, "original" → 1, "10x" → 10.
@@ -157,6 +217,7 @@ type progress struct {
 	firstDone int
 	last      time.Time
 	p         replay.Progress
+	readStart time.Time
 }
 
 func newProgress(w io.Writer) *progress {

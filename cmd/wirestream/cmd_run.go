@@ -14,8 +14,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wirestream/wirestream/internal/httppush"
+	"github.com/wirestream/wirestream/internal/httpread"
 	"github.com/wirestream/wirestream/internal/httpserve"
 	"github.com/wirestream/wirestream/internal/metrics"
+	"github.com/wirestream/wirestream/internal/outfilter"
+	"github.com/wirestream/wirestream/internal/webhooks"
 	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
@@ -23,11 +26,11 @@ import (
 )
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "[--nats URL] [--listen HOST:PORT] [--data DIR] [--stages all|ingest,dedupe,tag,publish] [--workers N]")
+	fs := newFlags(e, "run", "[--nats URL] [--listen HOST:PORT] [--data DIR] [--stages all|none|ingest,dedupe,tag,publish] [--workers N]")
 	conn := addConnFlags(fs, e)
 	listen := fs.String("listen", "127.0.0.1:4222", "client address of the embedded NATS server (without --nats)")
 	data := fs.String("data", "./data", "JetStream store directory of the embedded server (without --nats)")
-	stagesFlag := fs.String("stages", "all", "stages to run: all, or a comma-separated list of ingest, dedupe, tag, publish")
+	stagesFlag := fs.String("stages", "all", "stages to run: all, none (only --webhooks, --http), or a comma-separated list of ingest, dedupe, tag, publish")
 	workers := fs.Int("workers", 4, "concurrent stories per stage in this process")
 	dedupeWorkers := fs.Int("dedupe-workers", 0, "concurrent stories in the dedupe stage, which mostly waits on JetStream (default 4 × --workers)")
 	replicas := fs.Int("replicas", 1, "replicas of each stream (3 on a three-node cluster)")
@@ -42,6 +45,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	httpToken := fs.String("http-token", e.getenv("WIRESTREAM_HTTP_TOKEN"), "bearer token HTTP push requires (env WIRESTREAM_HTTP_TOKEN; never logged)")
 	httpMax := fs.Int64("http-max-bytes", proto.DefaultBodyBytes, "largest HTTP push request body, as sent and once inflated (Content-Encoding gzip, zstd)")
 	httpConc := fs.Int("http-max-requests", 16, "HTTP push requests handled at once; more get 503 with Retry-After (memory for bodies: this × --http-max-bytes)")
+	httpReadToken := fs.String("http-read-token", e.getenv("WIRESTREAM_HTTP_READ_TOKEN"), "bearer token the read API (GET /v1/stories, /v1/stream) requires; the push token also reads; empty: the push token (env WIRESTREAM_HTTP_READ_TOKEN; never logged)")
+	httpOrigins := fs.String("http-cors-origins", "", "comma-separated origins browsers may read from (https://desk.example), or * (off when empty)")
+	httpStreams := fs.Int("http-max-streams", 256, "event streams (GET /v1/stream) open at once; more get 503")
+	webhooksFile := fs.String("webhooks", "", "deliver stories to the webhooks of this YAML file (docs/webhooks.md)")
+	websocketAddr := fs.String("websocket", "", "open the embedded NATS server's WebSocket listener on HOST:PORT for browser clients (without --nats)")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics, /healthz and /readyz on HOST:PORT (off when empty)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -49,9 +57,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	names, err := wiring.ParseStages(*stagesFlag)
-	if err != nil {
-		return usagef("--stages: %v", err)
+	var names []string
+	var err error
+	if *stagesFlag != "none" { // none: only what the other flags ask (--webhooks, --http)
+		names, err = wiring.ParseStages(*stagesFlag)
+		if err != nil {
+			return usagef("--stages: %v", err)
+		}
 	}
 	if *dedupeWorkers < 0 {
 		return usagef("--dedupe-workers %d is negative", *dedupeWorkers)
@@ -62,6 +74,19 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	liveNodes, err := parseNodeSubjects(*nodeSubjects)
 	if err != nil {
 		return err
+	}
+	if *websocketAddr != "" && conn.cfg.URL != "" {
+		return usagef("--websocket opens the embedded server's listener: it does not go with --nats (configure websocket on that server)")
+	}
+	if *httpStreams < 1 {
+		return usagef("--http-max-streams %d: must be at least 1", *httpStreams)
+	}
+	gaz := new(wiring.Data) // gazetteer and taxonomy, loaded once
+	var hooks []webhooks.Hook
+	if *webhooksFile != "" {
+		if hooks, err = webhooks.Load(*webhooksFile, gaz, proto.Live(), e.lookupEnv); err != nil {
+			return usagef("--webhooks %v", err)
+		}
 	}
 	claimCheck, err := parseNodeBody(*nodeBody)
 	if err != nil {
@@ -78,13 +103,16 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if conn.cfg.URL == "" {
 		dir, _ := filepath.Abs(*data)
 		srv, err := pipeline.StartServer(pipeline.ServerConfig{Listen: *listen, StoreDir: dir,
-			User: conn.cfg.User, Password: conn.cfg.Password}, log)
+			User: conn.cfg.User, Password: conn.cfg.Password, Websocket: *websocketAddr}, log)
 		if err != nil {
 			return err
 		}
 		stopServer = func() { srv.Shutdown(); srv.WaitForShutdown() }
 		conn.cfg.URL = srv.ClientURL()
 		log.Info("embedded NATS server ready", zap.String("url", srv.ClientURL()), zap.String("store", dir))
+		if *websocketAddr != "" {
+			log.Info("NATS WebSocket listener open", zap.String("url", "ws://"+*websocketAddr))
+		}
 	}
 	nc, js, err := conn.connect("wirestream run "+strings.Join(names, ","), log)
 	if err != nil {
@@ -104,7 +132,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := wiring.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers,
-		Dedupe: wiring.DedupeConfig{Replicas: *replicas}, Data: new(wiring.Data)}
+		Dedupe: wiring.DedupeConfig{Replicas: *replicas}, Data: gaz}
 	if *dedupeWorkers > 0 {
 		cfg.StageWorkers = map[string]int{"dedupe": *dedupeWorkers}
 	}
@@ -159,7 +187,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		addr, err := httpserve.Serve(runCtx, *httpAddr, h)
+		rh, err := httpread.New(js, httpread.Config{Names: proto.Live(), Data: gaz, ReadToken: *httpReadToken, PushToken: *httpToken,
+			Push: h, Origins: outfilter.SplitList(*httpOrigins), MaxStreams: *httpStreams}, log.Named("http"))
+		if err != nil {
+			return usagef("--http-cors-origins: %v", err)
+		}
+		go func() { _ = rh.Run(runCtx) }()
+		addr, err := httpserve.Serve(runCtx, *httpAddr, rh)
 		if err != nil {
 			nc.Close()
 			if stopServer != nil {
@@ -168,11 +202,46 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("--http %s: %w", *httpAddr, err)
 		}
 		log.Info("accepting HTTP push", zap.String("url", "http://"+addr.String()+"/v1/stories"), zap.Bool("token", *httpToken != ""))
+		log.Info("serving the HTTP read API", zap.String("url", "http://"+addr.String()+"/v1/stream"), zap.Bool("read_token", *httpReadToken != ""))
+	}
+	hooksDone := make(chan struct{})
+	if len(hooks) > 0 {
+		d, err := webhooks.New(js, webhooks.Config{Names: proto.Live(), Hooks: hooks, Registerer: cfg.Registry}, log.Named("webhooks"))
+		if err == nil {
+			sctx, cancel := context.WithTimeout(runCtx, 30*time.Second)
+			_, err = d.Ensure(sctx)
+			cancel()
+		}
+		if err != nil {
+			nc.Close()
+			if stopServer != nil {
+				stopServer()
+			}
+			return fmt.Errorf("--webhooks: %w", err)
+		}
+		names := make([]string, len(hooks))
+		for i, h := range hooks {
+			names[i] = h.Name
+		}
+		log.Info("delivering webhooks", zap.Strings("webhooks", names))
+		go func() { defer close(hooksDone); _ = d.Run(runCtx) }()
+	} else {
+		close(hooksDone)
 	}
 	log.Info("running stages", zap.Strings("stages", names), zap.Int("workers", *workers))
-	sts, errc := wiring.RunStages(runCtx, js, names, cfg, log)
+	var sts []*pipeline.Stage
+	var errc <-chan error
+	if len(names) > 0 {
+		sts, errc = wiring.RunStages(runCtx, js, names, cfg, log)
+	} else {
+		idle := make(chan error, 1)
+		go func() { <-runCtx.Done(); idle <- nil }()
+		errc = idle
+	}
 	stages.Store(&sts)
 	runErr := <-errc
+	stopRun()
+	<-hooksDone
 	// Shutdown order: stages drained (RunStages returned, their connections
 	// drained), then the main connection, then the embedded server.
 	drainConn(nc, log)

@@ -17,7 +17,7 @@ import (
 )
 
 func cmdTail(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "tail", "[--nats URL] [--region CODES] [--topic CODES] [--urgency N] [--language TAGS] [--status new,update,kill] [--durable NAME [--delete]] [--count N] [--from-start | --since RFC3339]")
+	fs := newFlags(e, "tail", "[--nats URL] [--region CODES] [--topic CODES] [--urgency N] [--language TAGS] [--status new,update,kill] [--city NAME|GEONAMES_ID] [--durable NAME [--delete]] [--count N] [--from-start | --since RFC3339]")
 	conn := addConnFlags(fs, e)
 	region := fs.String("region", "", "regions, comma-separated: ISO 3166-1 alpha-2 (UZ), UN M49 code (143) or name (central-asia); any of them matches")
 	topic := fs.String("topic", "", "topics, comma-separated: IPTC Media Topic code (medtop:11000000) or label (politics); any of them matches")
@@ -26,6 +26,7 @@ func cmdTail(ctx context.Context, e *env, args []string) error {
 	status := fs.String("status", "", "statuses, comma-separated: new, update, kill")
 	durable := fs.String("durable", "", "read with this named durable consumer: created on first use, resumed where it stopped; each story acknowledged once printed")
 	del := fs.Bool("delete", false, "with --durable: delete that consumer and exit")
+	city := fs.String("city", "", "city: GeoNames id (1216265), name (Samarkand) or name with country or state (\"Paris, Texas\"); combines with the other filters")
 	count := fs.Int("count", 0, "stop after N stories (0: run until interrupted)")
 	fromStart := fs.Bool("from-start", false, "start from the oldest retained story")
 	since := fs.String("since", "", "start from this time (RFC 3339)")
@@ -94,6 +95,11 @@ func cmdTail(ctx context.Context, e *env, args []string) error {
 	}
 	if err := cfg.Filter.Validate(); err != nil {
 		return usagef("%s", strings.TrimPrefix(err.Error(), pipeline.ErrConfig.Error()+": "))
+	}
+	if *city != "" {
+		if cfg.Subject, _, err = data.CitySubject(names, *city); err != nil {
+			return usagef("--city: %v", err)
+		}
 	}
 	nc, js, err := conn.connect("wirestream tail", nil)
 	if err != nil {

@@ -47,14 +47,23 @@ type env struct {
 	getenv         func(string) string
 }
 
+// lookupEnv is getenv for ${VAR} expansion: an empty variable counts as unset.
+func (e *env) lookupEnv(k string) (string, bool) {
+	v := e.getenv(k)
+	return v, v != ""
+}
+
 func commands() []command {
 	return []command{
 		{"run", "run pipeline stages (on an embedded NATS server unless --nats is given)", cmdRun},
 		{"ingest", "publish story files (or stdin) to the pipeline", cmdIngest},
 		{"tail", "print enriched stories as ninjs JSON lines, by region or topic", cmdTail},
 		{"enrich", "run the stages offline over files (or stdin), no NATS", cmdEnrich},
+		{"webhooks", "list the webhooks' delivery state (pending, in flight, dead letters)", cmdWebhooks},
 		{"subjects", "print the NATS subject of a region or topic", cmdSubjects},
 		{"replay", "re-run stories from the history or from archives through the current stages", cmdReplay},
+		{"diff", "compare a replay namespace's enriched output with the live output or another namespace", cmdDiff},
+		{"namespaces", "list replay namespaces with their size and age; --drop NAME deletes one", cmdNamespaces},
 		{"bench", "measure relay ceiling, pipeline, latency and enrich throughput on an embedded server", cmdBench},
 		{"version", "print the version, commit and the Go and NATS versions built in", cmdVersion},
 	}

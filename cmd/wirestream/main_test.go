@@ -41,6 +41,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"tail", "--language", "e n"}, `language "e n"`},
 		{[]string{"tail", "--delete"}, "--delete needs --durable"},
 		{[]string{"tail", "--format", "ninjs9"}, `--format "ninjs9"`},
+		{[]string{"tail", "--city", "Xyzzyville"}, `unknown city "Xyzzyville"`},
+		{[]string{"subjects", "--city", "Xyzzyville"}, `unknown city "Xyzzyville"`},
 		{[]string{"tail", "--since", "yesterday"}, "not RFC 3339"},
 		{[]string{"tail", "--region", "atlantis"}, `unknown region "atlantis"`},
 		{[]string{"subjects"}, "exactly one"},
@@ -80,6 +82,8 @@ func TestSubjects(t *testing.T) {
 		"--region central-asia": "ws.out.region.143", "--region Asia": "ws.out.region.142",
 		"--topic medtop:11000000": "ws.out.topic.11000000", "--topic 16000000": "ws.out.topic.16000000",
 		"--all": "ws.out.all", "--region UZ --namespace backfill": "ws.ns.backfill.out.region.UZ",
+		"--city Samarkand": "ws.out.city.1216265", "--city 1216265": "ws.out.city.1216265",
+		"--city Paris,TX": "ws.out.city.4717560", "--city Samarkand --namespace backfill": "ws.ns.backfill.out.city.1216265",
 	} {
 		code, stdout, stderr := runCLI(context.Background(), "", append([]string{"subjects"}, strings.Fields(args)...)...)
 		if code != 0 || strings.TrimSpace(stdout) != want {

@@ -15,10 +15,29 @@ import (
 func WriteExplanation(w io.Writer, s *proto.Story, e tag.Explanation) {
 	fmt.Fprintf(w, "# %s %q\n", s.URI, s.Headline)
 	for _, p := range e.Places {
-		fmt.Fprintf(w, "  place %-4s %-22s %-9s relevance %3d:", p.Place.Code, p.Place.Name, p.Place.Rel, p.Place.Relevance)
+		if p.Place.Scheme == proto.SchemeGeoNames {
+			at := ""
+			if g := p.Place.Geometry; g != nil && len(g.Coordinates) == 2 {
+				at = fmt.Sprintf(" at %.5f,%.5f", g.Coordinates[0], g.Coordinates[1])
+			}
+			fmt.Fprintf(w, "  city  %-8s %-18s %-9s relevance %3d%s:", p.Place.Code, p.Place.Name, p.Place.Rel, p.Place.Relevance, at)
+		} else {
+			fmt.Fprintf(w, "  place %-4s %-22s %-9s relevance %3d:", p.Place.Code, p.Place.Name, p.Place.Rel, p.Place.Relevance)
+		}
 		for i, ev := range p.Evidence {
 			if i == 6 {
 				fmt.Fprintf(w, " (+%d more)", len(p.Evidence)-i)
+				break
+			}
+			fmt.Fprintf(w, " %q %s[%d:%d] %s;", ev.Text, ev.Field, ev.Start, ev.End, ev.Rule)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(e.NotCities) > 0 {
+		fmt.Fprint(w, "  not a city:")
+		for i, ev := range e.NotCities {
+			if i == 8 {
+				fmt.Fprintf(w, " (+%d more)", len(e.NotCities)-i)
 				break
 			}
 			fmt.Fprintf(w, " %q %s[%d:%d] %s;", ev.Text, ev.Field, ev.Start, ev.End, ev.Rule)

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/wirestream/wirestream/pipeline"
 )
 
@@ -21,11 +23,17 @@ type Limits struct {
 	ReadTimeout       time.Duration // a whole request, body included (default 60 s: 8 MiB of push on a slow link)
 	WriteTimeout      time.Duration // default 60 s
 	IdleTimeout       time.Duration // an idle keep-alive connection (default 120 s)
+	// MaxHeaderBytes bounds the request line and headers (default 16 KiB;
+	// net/http allows 4 KiB more before answering 431).
+	MaxHeaderBytes int
+	// MaxConns bounds the connections open at once (default 1024); more
+	// wait in the listen queue until one closes.
+	MaxConns int
 }
 
 // DefaultLimits are the limits of every server wirestream opens.
 var DefaultLimits = Limits{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 60 * time.Second,
-	WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, MaxConns: 1024}
 
 // Serve serves h on addr with DefaultLimits until ctx ends, then shuts down
 // (in-flight requests get 5 s). It returns once listening; a port in use is
@@ -43,8 +51,15 @@ func ServeWith(ctx context.Context, addr string, h http.Handler, l Limits) (net.
 		}
 		return nil, err
 	}
+	if l.MaxHeaderBytes == 0 {
+		l.MaxHeaderBytes = DefaultLimits.MaxHeaderBytes
+	}
+	if l.MaxConns == 0 {
+		l.MaxConns = DefaultLimits.MaxConns
+	}
+	ln = netutil.LimitListener(ln, l.MaxConns)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: l.ReadHeaderTimeout, ReadTimeout: l.ReadTimeout,
-		WriteTimeout: l.WriteTimeout, IdleTimeout: l.IdleTimeout}
+		WriteTimeout: l.WriteTimeout, IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

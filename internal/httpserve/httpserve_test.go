@@ -78,3 +78,49 @@ func TestServePortInUse(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// MaxConns: with two connections open, a third is not served until one
+// closes; MaxHeaderBytes: larger headers get 431.
+func TestServerConnAndHeaderLimits(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) })
+	l := httpserve.DefaultLimits
+	l.MaxConns, l.MaxHeaderBytes = 2, 4096
+	addr, err := httpserve.ServeWith(ctx, "127.0.0.1:0", h, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(conn net.Conn, hdr string) (*http.Response, error) {
+		_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n" + hdr + "\r\n"))
+		_ = conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		return http.ReadResponse(bufio.NewReader(conn), nil)
+	}
+	var conns []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	for _, c := range conns[:2] {
+		if resp, err := get(c, ""); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("first two connections: %v %v", resp, err)
+		}
+	}
+	if _, err := get(conns[2], ""); err == nil {
+		t.Fatal("a third connection was served while two were open (MaxConns 2)")
+	}
+	conns[0].Close()
+	_ = conns[2].SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conns[2]), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("third connection once one closed: %v %v", resp, err)
+	}
+	resp, err = get(conns[1], "X-Big: "+strings.Repeat("a", 12<<10)+"\r\n") // net/http allows 4 KiB beyond the limit
+	if err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("12 KiB header with a 4 KiB limit: %v %v", resp, err)
+	}
+}

@@ -7,13 +7,8 @@ package replay
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"time"
 
@@ -22,12 +17,9 @@ import (
 	"github.com/segmentio/encoding/json"
 	"go.uber.org/zap"
 
-	"github.com/wirestream/wirestream/internal/fileingest"
-	"github.com/wirestream/wirestream/internal/input"
 	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/proto"
-	"github.com/wirestream/wirestream/stages/ingest"
 )
 
 // Config says what to replay and how.
@@ -55,6 +47,15 @@ type Config struct {
 	// MaxInflated bounds what one compressed archive may inflate to
 	// (0: proto.DefaultLimits.InflatedBytes).
 	MaxInflated int64
+	// Memory bounds what a replay from files holds of its archives at once
+	// (0: DefaultMemory): archives are read once in runs sorted by
+	// versioncreated, spilled to TempDir ("" : the system's temporary
+	// directory) when they outgrow half of it, then merged.
+	Memory  int64
+	TempDir string
+	// Reading, when set, is called as the archives are read and sorted,
+	// before the first story is sent.
+	Reading func(ArchiveProgress)
 	// Data is the process's tag data (nil: loaded when the namespace's
 	// stages start).
 	Data *wiring.Data
@@ -125,11 +126,12 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 	}
 	var src replaySource
 	if len(cfg.Files) > 0 {
-		items, err := archiveItems(cfg.Files, cfg.MaxBytes, cfg.MaxInflated)
+		as, err := openArchives(cfg.Files, cfg.MaxBytes, cfg.MaxInflated, cfg.Memory, cfg.TempDir, cfg.Reading, nil)
 		if err != nil {
 			return res, err
 		}
-		src = &sliceSource{items: items, key: replayKey(items)}
+		defer as.Close()
+		src = as
 	} else {
 		if src, err = newHistorySource(ctx, js, cfg.Live, cfg.Since, cfg.Until); err != nil {
 			return res, err
@@ -447,21 +449,6 @@ type replaySource interface {
 	Next(ctx context.Context, max int) ([]replayItem, error)
 }
 
-type sliceSource struct {
-	items []replayItem
-	key   string
-	pos   int
-}
-
-func (s *sliceSource) Total() int  { return len(s.items) }
-func (s *sliceSource) Key() string { return s.key }
-func (s *sliceSource) Next(_ context.Context, max int) ([]replayItem, error) {
-	end := min(s.pos+max, len(s.items))
-	chunk := s.items[s.pos:end]
-	s.pos = end
-	return chunk, nil
-}
-
 // historySource reads the raw history between since and until (or the last
 // message when the replay started) with an ordered consumer, a chunk at a
 // time.
@@ -545,78 +532,4 @@ func (h *historySource) Next(ctx context.Context, max int) ([]replayItem, error)
 		}
 	}
 	return items, nil
-}
-
-// archiveItems reads files and directories of stories (JSON lines, ninjs,
-// plain text, NewsML-G2; gzip- or zstd-compressed or not, each inflating to
-// at most proto.DefaultLimits.InflatedBytes) and orders them by
-// versioncreated (stories without one keep their place at the start).
-func archiveItems(paths []string, maxBytes int, maxInflated int64) ([]replayItem, error) {
-	if maxInflated <= 0 {
-		maxInflated = proto.DefaultLimits.InflatedBytes
-	}
-	st, err := ingest.New(ingest.Config{MaxBytes: maxBytes})
-	if err != nil {
-		return nil, err
-	}
-	if maxBytes == 0 {
-		maxBytes = ingest.DefaultMaxBytes
-	}
-	var files []string
-	var splitErr error
-	for _, p := range paths {
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	var items []replayItem
-	for _, name := range files {
-		r, err := input.Open(name, nil, maxInflated)
-		if err != nil {
-			return nil, err
-		}
-		err = fileingest.Records([]fileingest.Input{{Name: name, R: r}}, maxBytes, func(origin string, rec ingest.Record) error {
-			var at time.Time
-			if s, err := st.ParseAll(rec.Data, rec.Format); err == nil && len(s) > 0 {
-				at = s[0].VersionCreated.Time()
-			}
-			sum := sha256.Sum256(rec.Data)
-			items = append(items, replayItem{data: rec.Data, meta: proto.RawMeta{Format: rec.Format, Origin: origin, Source: "archive"},
-				at: at, key: hex.EncodeToString(sum[:12]) + ":" + strconv.Itoa(len(items))})
-			return nil
-		}, func(_ string, err error) { splitErr = err })
-		r.Close()
-		if err == nil {
-			err = splitErr
-		}
-		var ie *input.Error
-		if err != nil && !errors.As(err, &ie) { // an *input.Error names the file
-			err = fmt.Errorf("%s: %w", name, err)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
-	return items, nil
-}
-
-// replayKey identifies the set of stories of a replay, so --resume refuses
-// to continue a different one.
-func replayKey(items []replayItem) string {
-	h := sha256.New()
-	for _, it := range items {
-		h.Write([]byte(it.key))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
 }

@@ -82,6 +82,10 @@ func (c Config) workers(i int) int {
 // Data is the tag stage's data, loaded on first use: about a second of CPU
 // and tens of MB, so a process loads it once and only when it needs it.
 type Data struct {
+	// GeoOverrides, when set before the first Tagger call, are gazetteer
+	// override entries added to the embedded ones (replay --geo-overrides).
+	GeoOverrides string
+
 	once sync.Once
 	tag  *tag.Stage
 	err  error
@@ -89,6 +93,6 @@ type Data struct {
 
 // Tagger returns the tag stage, loading its data on the first call.
 func (d *Data) Tagger() (*tag.Stage, error) {
-	d.once.Do(func() { d.tag, d.err = tag.New() })
+	d.once.Do(func() { d.tag, d.err = tag.NewWithOverrides(d.GeoOverrides) })
 	return d.tag, d.err
 }

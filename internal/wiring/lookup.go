@@ -43,3 +43,22 @@ func (d *Data) TopicSubject(n proto.Names, code string) (subject, label string, 
 	}
 	return n.Topic(tok), label, nil
 }
+
+// CitySubject returns the node subject of what a user typed for a city, and
+// its name: a GeoNames id ("1216265"), a name ("Samarkand": the most
+// populous city of that name) or a name with its country or division
+// ("Paris, Texas", "Cordoba, Spain").
+func (d *Data) CitySubject(n proto.Names, city string) (subject, name string, err error) {
+	t, err := d.Tagger()
+	if err != nil {
+		return "", "", err
+	}
+	tok, name, ok := t.ResolveCity(city)
+	if !ok {
+		if tok, err := proto.CityToken(city); err == nil {
+			return n.City(tok), "", nil // an id the gazetteer lacks: a provider's city
+		}
+		return "", "", fmt.Errorf("unknown city %q: use a GeoNames id (1216265), a city name (Samarkand) or a name with its country or state (Paris, Texas)", city)
+	}
+	return n.City(tok), name, nil
+}

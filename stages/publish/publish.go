@@ -33,17 +33,34 @@ func (p *Stage) Handle(_ context.Context, s *proto.Story) ([]*proto.Story, error
 // Close implements the stage contract.
 func (p *Stage) Close(context.Context) error { return nil }
 
+// MaxMentionedCityNodes bounds the city nodes of one story: it is announced
+// on its located city's node and on the nodes of at most this many
+// mentioned cities, the first in place order (the tag stage orders them by
+// relevance). A story tagged with more cities lists them all in place[].
+const MaxMentionedCityNodes = 3
+
 // Nodes returns the node subjects a story is announced on: one per distinct
 // region code in its places (countries and UN M49 regions, as tagged; the
-// tag stage adds the roll-ups) and one per distinct Media Topic code in its
-// subjects (parents are present by contract). Each node appears once, so a
-// subscriber of one node receives the story once. Order: regions, then
-// topics, each sorted.
+// tag stage adds the roll-ups), one per city (GeoNames id) for the located
+// city and the first MaxMentionedCityNodes mentioned ones, and one per
+// distinct Media Topic code in its subjects (parents are present by
+// contract). Each node appears once, so a subscriber of one node receives
+// the story once. Order: regions, cities, then topics, each sorted.
 func (p *Stage) Nodes(s *proto.Story) []string {
 	regions := make([]string, 0, len(s.Place))
+	var cities []string
+	mentioned := 0
 	for _, pl := range s.Place {
 		if t := proto.PlaceToken(pl); t != "" {
 			regions = append(regions, t)
+		} else if t := proto.PlaceCityToken(pl); t != "" && !slices.Contains(cities, t) {
+			if pl.Rel != proto.RelLocated {
+				if mentioned == MaxMentionedCityNodes {
+					continue
+				}
+				mentioned++
+			}
+			cities = append(cities, t)
 		}
 	}
 	topics := make([]string, 0, len(s.Subject))
@@ -53,12 +70,16 @@ func (p *Stage) Nodes(s *proto.Story) []string {
 		}
 	}
 	slices.Sort(regions)
+	slices.Sort(cities)
 	slices.Sort(topics)
 	regions = slices.Compact(regions)
 	topics = slices.Compact(topics)
-	out := make([]string, 0, len(regions)+len(topics))
+	out := make([]string, 0, len(regions)+len(cities)+len(topics))
 	for _, r := range regions {
 		out = append(out, p.names.Region(r))
+	}
+	for _, c := range cities {
+		out = append(out, p.names.City(c))
 	}
 	for _, t := range topics {
 		out = append(out, p.names.Topic(t))

@@ -18,7 +18,7 @@ func TestNodes(t *testing.T) {
 		{Scheme: proto.SchemeM49, Code: "142"},
 		{Scheme: proto.SchemeCountry, Code: "ru"},
 		{Scheme: proto.SchemeCountry, Code: "UZ", Rel: proto.RelMentioned}, // listed twice: one node
-		{Scheme: "geonames", Code: "1216265"},                              // not a region scheme
+		{Scheme: proto.SchemeGeoNames, Code: "1216265"},                    // a city: its own node, not a region
 		nil,
 	}, Subject: []*proto.Subject{
 		{Scheme: proto.SchemeMedTop, Code: "medtop:16000000"},
@@ -27,12 +27,31 @@ func TestNodes(t *testing.T) {
 		{Scheme: proto.SchemeMedTop, Code: "medtop:11000000"},
 	}}
 	want := []string{"ws.out.region.142", "ws.out.region.143", "ws.out.region.RU", "ws.out.region.UZ",
-		"ws.out.topic.11000000", "ws.out.topic.16000000"}
+		"ws.out.city.1216265", "ws.out.topic.11000000", "ws.out.topic.16000000"}
 	if got := p.Nodes(s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Nodes = %v\nwant    %v", got, want)
 	}
 	if got := p.Nodes(&proto.Story{URI: "u"}); len(got) != 0 {
 		t.Fatalf("untagged story has nodes %v", got)
+	}
+}
+
+// The city nodes are bounded: the located city and the first
+// MaxMentionedCityNodes mentioned cities; a city listed twice is one node.
+func TestCityNodesBounded(t *testing.T) {
+	p := publish.New(proto.Live())
+	s := &proto.Story{URI: "u"}
+	for i, id := range []string{"5", "1", "2", "2", "3", "4", "6"} {
+		rel := proto.RelMentioned
+		if i == 0 {
+			rel = proto.RelLocated
+		}
+		s.Place = append(s.Place, &proto.Place{Scheme: proto.SchemeGeoNames, Code: id, Rel: rel})
+	}
+	s.Place = append(s.Place, &proto.Place{Scheme: proto.SchemeGeoNames, Code: "x1"}) // not an id: no node
+	want := []string{"ws.out.city.1", "ws.out.city.2", "ws.out.city.3", "ws.out.city.5"}
+	if got := p.Nodes(s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Nodes = %v\nwant    %v", got, want)
 	}
 }
 

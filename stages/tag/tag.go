@@ -20,8 +20,16 @@ type Stage struct {
 }
 
 // New loads the embedded gazetteer and topic lexicon.
-func New() (*Stage, error) {
-	g, err := geo.Load()
+func New() (*Stage, error) { return NewWithOverrides("") }
+
+// NewWithOverrides is New with more gazetteer override entries
+// (geo.LoadWithOverrides); "" is New.
+func NewWithOverrides(geoOverrides string) (*Stage, error) {
+	load := geo.Load
+	if geoOverrides != "" {
+		load = func() (*geo.Gazetteer, error) { return geo.LoadWithOverrides(geoOverrides) }
+	}
+	g, err := load()
 	if err != nil {
 		return nil, fmt.Errorf("tag: load gazetteer: %w", err)
 	}
@@ -48,11 +56,25 @@ func (t *Stage) Close(context.Context) error { return nil }
 type Explanation struct {
 	Places []geo.Explained
 	Topics []topic.Explained
+	// NotCities are the city names found that were not taken as cities,
+	// with the rule that rejected each.
+	NotCities []geo.Evidence
 }
 
 // Explain returns the evidence behind Handle's tags.
 func (t *Stage) Explain(s *proto.Story) Explanation {
-	return Explanation{Places: t.geo.Explain(s), Topics: t.topics.Explain(s)}
+	return Explanation{Places: t.geo.Explain(s), Topics: t.topics.Explain(s), NotCities: t.geo.RejectedCities(s)}
+}
+
+// ResolveCity maps a GeoNames id, a city name or "Name, Country/Division"
+// to the city's subject token (its GeoNames id) and a display name.
+func (t *Stage) ResolveCity(s string) (token, name string, ok bool) {
+	c, ok := t.gaz.ResolveCity(s)
+	if !ok {
+		return "", "", false
+	}
+	cn, _ := t.gaz.CountryName(c.Country)
+	return c.GeoNamesID, c.Name + ", " + cn, true
 }
 
 // ResolveRegion maps a code, name or slug to a region token and name.

@@ -25,6 +25,8 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Location) {
 	p.strongEvidence(sc, loc)
 	p.decideAmbiguous(s, sc)
 	p.score(s, sc, loc, bodyStart)
+	sc.bodyStart = bodyStart
+	p.findCities(s, sc, loc, l, bodyStart)
 	return loc, l
 }
 

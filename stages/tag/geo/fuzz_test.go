@@ -67,6 +67,17 @@ func FuzzTag(f *testing.F) {
 				if _, ok := g.RegionName(pl.Code); !ok || len(pl.Code) != 3 {
 					t.Fatalf("region %q not in the gazetteer", pl.Code)
 				}
+			case proto.SchemeGeoNames:
+				c, ok := g.CityByID(pl.Code)
+				if !ok || c.Name != pl.Name {
+					t.Fatalf("city %q %q not in the gazetteer", pl.Code, pl.Name)
+				}
+				if pl.Geometry == nil || pl.Geometry.Type != "Point" || len(pl.Geometry.Coordinates) != 2 {
+					t.Fatalf("city %s without its point: %+v", pl.Code, pl.Geometry)
+				}
+				if !hasCountry(places, c.Country) {
+					t.Fatalf("city %s in %s, a country the story does not have", pl.Code, c.Country)
+				}
 			default:
 				t.Fatalf("unexpected scheme %q", pl.Scheme)
 			}
@@ -92,4 +103,13 @@ func FuzzTag(f *testing.F) {
 			t.Fatalf("places from blank text: %v", places)
 		}
 	})
+}
+
+func hasCountry(places []*proto.Place, cc string) bool {
+	for _, p := range places {
+		if p.Scheme == proto.SchemeCountry && p.Code == cc {
+			return true
+		}
+	}
+	return false
 }

@@ -61,6 +61,7 @@ type Gazetteer struct {
 	cities      map[string][]cityRef // folded name → candidates, most populous first
 	standalone  map[string]int32     // folded AP standalone city → country
 	gnAdmin     map[string]string    // "CA/07" → "NS"
+	cityIndex                        // GeoNames cities with ids and coordinates (cities.go)
 
 	pats    []pattern
 	groups  [][]int32 // matcher word → patterns with that lower-case text
@@ -89,12 +90,20 @@ type cityRef struct {
 	admin   string // ISO 3166-2 suffix where known, else the GeoNames code
 	pop     int64
 	capital bool
+	rec     int32 // index in cityRecs (a GeoNames city), -1 for names from other sources
 }
 
 // Load builds the gazetteer from the embedded data file (go:embed). Safe for
 // concurrent use after loading.
 func Load() (*Gazetteer, error) {
 	return load(gazetteerTSV, overridesTXT)
+}
+
+// LoadWithOverrides builds the gazetteer with more override entries after
+// the embedded ones (same format as data/overrides.txt, every entry with its
+// "# reason"): a gazetteer change tried on a replay before it is built in.
+func LoadWithOverrides(extra string) (*Gazetteer, error) {
+	return load(gazetteerTSV, overridesTXT+"\n"+extra)
 }
 
 func load(data, overrides string) (*Gazetteer, error) {
@@ -184,7 +193,7 @@ func load(data, overrides string) (*Gazetteer, error) {
 				b.add(name, kindAdmin, cc)
 			}
 		case "P":
-			if len(f) != 6 {
+			if len(f) != 9 {
 				return nil, bad()
 			}
 			rawCities = append(rawCities, line)
@@ -278,7 +287,10 @@ func load(data, overrides string) (*Gazetteer, error) {
 		if iso, ok := g.gnAdmin[f[2]+"/"+admin]; ok {
 			admin = iso
 		}
-		ref := cityRef{cc: i, admin: admin, pop: pop, capital: f[5] == "1"}
+		ref := cityRef{cc: i, admin: admin, pop: pop, capital: f[5] == "1", rec: -1}
+		if err := g.addCityRecord(f, &ref); err != nil {
+			return nil, fmt.Errorf("%w: city %q: %v", ErrData, line, err)
+		}
 		g.addCity(f[1], ref)
 		if ref.capital || pop >= majorCity {
 			b.addWeighted(f[1], kindCity, i, float64(pop)+1)
@@ -287,7 +299,7 @@ func load(data, overrides string) (*Gazetteer, error) {
 	for i, cs := range capitals {
 		for _, c := range cs {
 			b.add(c, kindCity, int32(i))
-			g.addCity(c, cityRef{cc: int32(i), pop: 1e6, capital: true})
+			g.addCity(c, cityRef{cc: int32(i), pop: 1e6, capital: true, rec: -1})
 		}
 	}
 	for _, e := range ov.places {
@@ -296,14 +308,14 @@ func load(data, overrides string) (*Gazetteer, error) {
 			return nil, err
 		}
 		b.add(e[1], kindPlace, i)
-		g.addCity(e[1], cityRef{cc: i, pop: 1e6})
+		g.addCity(e[1], cityRef{cc: i, pop: 1e6, rec: -1})
 	}
 	for _, e := range ov.cities {
 		i, err := cc(e[0])
 		if err != nil {
 			return nil, err
 		}
-		g.addCity(e[1], cityRef{cc: i, pop: 1e6})
+		g.addCity(e[1], cityRef{cc: i, pop: 1e6, rec: -1})
 	}
 	for name, order := range ov.ambiguous {
 		k := fold(name)
@@ -325,6 +337,9 @@ func load(data, overrides string) (*Gazetteer, error) {
 	for k, cs := range g.cities {
 		sort.SliceStable(cs, func(a, b int) bool { return cs[a].pop > cs[b].pop })
 		g.cities[k] = cs
+	}
+	if err := g.buildCityIndex(); err != nil {
+		return nil, err
 	}
 	pats, err := b.build(g)
 	if err != nil {

@@ -2,6 +2,7 @@ package geo_test
 
 import (
 	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -397,7 +398,7 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("Explain gave %d places, Tag %d", len(ex), len(tags))
 	}
 	for i := range ex {
-		if ex[i].Place != *tags[i] {
+		if !reflect.DeepEqual(ex[i].Place, *tags[i]) {
 			t.Errorf("place %d: Explain %+v, Tag %+v", i, ex[i].Place, *tags[i])
 		}
 		if len(ex[i].Evidence) == 0 {

@@ -77,8 +77,16 @@ type scratch struct {
 	lower   []lowerSeen // cache of commonNoun answers
 
 	fromDateline bool // the located field is the body's dateline: evidence in the body
-	regions      []regionScore
-	rels         []int32
+	bodyStart    int  // where mentions start in the body
+
+	// Cities (cities.go).
+	cityHits    []cityHit
+	cityPersons []string // city names rejected as a person's in this story
+	cityScores  []cityScore
+	locCity     int32 // the located city's record, or -1
+	locCityRule string
+	regions     []regionScore
+	rels        []int32
 }
 
 type lowerSeen struct {
@@ -106,7 +114,7 @@ func (p *Parser) Tag(s *proto.Story) []*proto.Place {
 	sc := p.pool.Get().(*scratch)
 	defer p.pool.Put(sc)
 	loc, _ := p.analyze(s, sc)
-	return p.places(sc, loc)
+	return p.places(s, sc, loc)
 }
 
 // Explain returns the same places as Tag with their evidence: the matched
@@ -120,7 +128,7 @@ func (p *Parser) Explain(s *proto.Story) []Explained {
 	}
 	sc := &scratch{}
 	loc, l := p.analyze(s, sc)
-	places := p.places(sc, loc)
+	places := p.places(s, sc, loc)
 	out := make([]Explained, len(places))
 	idx := map[string]int{}
 	for i, pl := range places {
@@ -153,6 +161,27 @@ func (p *Parser) Explain(s *proto.Story) []Explained {
 			Field: h.field.String(), Text: text[h.start:h.end], Start: int(h.start), End: int(h.end), Rule: h.rule,
 		})
 	}
+	if sc.locCity >= 0 {
+		if i, ok := idx[proto.SchemeGeoNames+"/"+p.g.cityRecs[sc.locCity].id]; ok {
+			e := Evidence{Field: FieldLocated, Text: l.City, Start: l.Start, End: l.Start + len(l.City), Rule: "located:" + sc.locCityRule}
+			if sc.fromDateline {
+				off := int(s.Dateline.Start)
+				e = Evidence{Field: FieldBody, Text: l.City, Start: off + l.Start, End: off + l.Start + len(l.City), Rule: "dateline:" + sc.locCityRule}
+			}
+			out[i].Evidence = append(out[i].Evidence, e)
+		}
+	}
+	for _, h := range sc.cityHits {
+		if h.rec < 0 {
+			continue
+		}
+		if i, ok := idx[proto.SchemeGeoNames+"/"+p.g.cityRecs[h.rec].id]; ok {
+			text := p.fieldText(s, h.field)
+			out[i].Evidence = append(out[i].Evidence, Evidence{
+				Field: h.field.String(), Text: text[h.start:h.end], Start: int(h.start), End: int(h.end), Rule: "city:" + h.rule,
+			})
+		}
+	}
 	for i := range out {
 		if out[i].Place.Scheme != proto.SchemeM49 {
 			continue
@@ -180,6 +209,28 @@ func (p *Parser) Rejected(s *proto.Story) []Evidence {
 	var out []Evidence
 	for _, h := range sc.hits {
 		if h.cc >= 0 {
+			continue
+		}
+		text := p.fieldText(s, h.field)
+		out = append(out, Evidence{Field: h.field.String(), Text: text[h.start:h.end], Start: int(h.start), End: int(h.end), Rule: h.rule})
+	}
+	return out
+}
+
+// RejectedCities returns the city names found in a story that were not
+// taken as cities, with the rule that rejected them ("longer-name",
+// "person", "common-word", "person-name", "country-or-division",
+// "division", "no-story-country", "small", "ambiguous", "sentence-start",
+// "part-of-word", or a country rule's rejection), for --explain.
+func (p *Parser) RejectedCities(s *proto.Story) []Evidence {
+	if s == nil {
+		return nil
+	}
+	sc := &scratch{}
+	p.analyze(s, sc)
+	var out []Evidence
+	for _, h := range sc.cityHits {
+		if h.rec >= 0 {
 			continue
 		}
 		text := p.fieldText(s, h.field)

