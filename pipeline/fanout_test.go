@@ -114,7 +114,7 @@ func testFanOutSubscribe(t *testing.T, live, claim bool) {
 	if live {
 		durableSubject = f.names.OutAll() // no stored nodes: a durable consumer reads out.all
 	}
-	durable := f.durableCount(durableSubject)
+	durable := f.durableCount(durableSubject, !claim || durableSubject == f.names.OutAll())
 	for uri, c := range durable {
 		if c != 1 {
 			t.Errorf("durable consumer of %s: %s delivered %d times, want once", durableSubject, uri, c)
@@ -269,7 +269,7 @@ func (f *fixture) subscribeCount(subject string, want int) map[string]int {
 // durableCount reads subject of the output stream with a durable pull
 // consumer with explicit acks until it has nothing pending, acking each
 // delivery, and counts the deliveries by story uri.
-func (f *fixture) durableCount(subject string) map[string]int {
+func (f *fixture) durableCount(subject string, fullBody bool) map[string]int {
 	t := f.t
 	t.Helper()
 	ctx := pipelinetest.Context(t, 20*time.Second)
@@ -285,7 +285,18 @@ func (f *fixture) durableCount(subject string) map[string]int {
 			t.Fatal(err)
 		}
 		for m := range batch.Messages() {
-			got[m.Headers().Get(proto.HeaderStoryURI)]++
+			uri := m.Headers().Get(proto.HeaderStoryURI)
+			got[uri]++
+			// A full story (ws.out.all, or a node copy by default) in the
+			// body; a claim-check notification has none.
+			if fullBody {
+				s, err := proto.UnmarshalJSON(m.Data())
+				if err != nil || s.URI != uri || s.BodyText != "body" {
+					t.Fatalf("durable consumer of %s: message %s is not the full story (%v): %q", subject, uri, err, m.Data())
+				}
+			} else if len(m.Data()) != 0 {
+				t.Fatalf("durable consumer of %s: notification %s with a %d-byte body", subject, uri, len(m.Data()))
+			}
 			if err := m.DoubleAck(ctx); err != nil {
 				t.Fatal(err)
 			}
