@@ -128,7 +128,7 @@ func cmdNamespaces(ctx context.Context, e *env, args []string) error {
 	for _, n := range list {
 		state := "done"
 		if n.Interrupted {
-			state = "interrupted (replay --resume)"
+			state = "running, or interrupted (replay --resume)"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f MB\t%s\t%s\n", n.Name, n.Raw, n.Published, n.Audited, n.DeadLettered,
 			float64(n.Bytes)/1e6, time.Since(n.Created).Round(time.Second), state)
