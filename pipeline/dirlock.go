@@ -22,7 +22,11 @@ const lockName = "wirestream.lock"
 // telling whether that server still runs, so
 // that a start on a directory whose server is shutting down waits for it,
 // while one whose server runs is refused at once.
-var held sync.Map // dir -> func() bool
+var held sync.Map // dir -> *heldDir
+
+// heldDir is a data directory this process holds: running reports whether
+// its server still runs.
+type heldDir struct{ running func() bool }
 
 // lockDir takes the lock of dir for this process: an advisory lock on
 // dir/wirestream.lock (flock on Unix, LockFileEx on Windows), which the
@@ -44,8 +48,12 @@ func lockDir(dir string, running func() bool) (unlock func(), err error) {
 		if err == nil {
 			_ = f.Truncate(0)
 			_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-			held.Store(dir, running)
-			return func() { held.Delete(dir); _ = unlockFile(f); f.Close() }, nil
+			entry := &heldDir{running: running}
+			held.Store(dir, entry)
+			// The file first, the entry after (only if still ours): a start
+			// in between would find neither the entry to wait on nor the
+			// lock free.
+			return func() { _ = unlockFile(f); f.Close(); held.CompareAndDelete(dir, entry) }, nil
 		}
 		b := make([]byte, 32)
 		n, _ := f.ReadAt(b, 0)
@@ -53,7 +61,7 @@ func lockDir(dir string, running func() bool) (unlock func(), err error) {
 		pid := strings.TrimSpace(string(b[:n]))
 		// A server of this process shutting down releases its lock a moment
 		// after its Shutdown returns: wait for it (a restart in place).
-		if r, ok := held.Load(dir); ok && !r.(func() bool)() && time.Now().Before(deadline) {
+		if r, ok := held.Load(dir); ok && !r.(*heldDir).running() && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}

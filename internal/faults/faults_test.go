@@ -529,7 +529,7 @@ func TestKillPublishProcessMidStream(t *testing.T) {
 	})
 	got := map[string]int{}
 	stored := 0
-	for _, filter := range []string{names.Prefix + ".out.region.>", names.Prefix + ".out.topic.>"} {
+	for _, filter := range []string{names.Prefix + ".out.region.>", names.Prefix + ".out.topic.>", names.Prefix + ".out.city.>"} {
 		stored += readAll(t, js, names.OutStream(), filter, func(m jetstream.Msg) { got[m.Subject()]++ })
 	}
 	if refs == 0 {
