@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// benchArchive reads 20,000 stories of about 1 KB (about 21 MB over three
+// benchArchive reads 20,000 stories of about 1 KB (about 15 MB on disk over three
 // files, one gzipped) with the memory bound given, sorting and merging them
 // in versioncreated order; it reports stories/s and bytes/s (of the files
 // on disk) and the spilled runs.
