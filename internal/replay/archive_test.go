@@ -18,7 +18,7 @@ import (
 // versioncreated order (every tenth shares its time with another, to check
 // ties keep reading order) over three files under dir, the last gzipped.
 // It returns the files and, per story uri, its versioncreated.
-func writeArchive(t *testing.T, dir string, n, size int) []string {
+func writeArchive(t testing.TB, dir string, n, size int) []string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	order := rng.Perm(n)
