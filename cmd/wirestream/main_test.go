@@ -261,3 +261,41 @@ func TestReplayInterruptedExits130(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 130 and one line", code, stderr)
 	}
 }
+
+// replay --into, then diff against the live output (empty here: every
+// story is only in the namespace), diff --json, namespaces, namespaces --drop.
+func TestReplayDiffNamespaces(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	_, js := pipelinetest.Connect(t, srv)
+	ctx := pipelinetest.Context(t, 120*time.Second)
+	if err := pipeline.EnsureStreams(ctx, js, proto.Live(), pipeline.StreamsConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	url := srv.ClientURL()
+	code, _, stderr := runCLI(ctx, "", "replay", "--nats", url, "--from-files", testdata("feed.jsonl"), "--into", "trial", "--log-level", "warn")
+	if code != 0 || !strings.Contains(stderr, "wirestream diff --namespace trial") || !strings.Contains(stderr, "wirestream tail --namespace trial") {
+		t.Fatalf("replay: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(ctx, "", "diff", "--nats", url, "--namespace", "trial")
+	if code != 0 || !strings.Contains(stdout, "0 here; 0 on both sides") || !strings.Contains(stdout, "only_in_a") {
+		t.Fatalf("diff: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(ctx, "", "diff", "--nats", url, "--namespace", "trial", "--json")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) == 0 || !strings.Contains(lines[0], `"only":"a"`) {
+		t.Fatalf("diff --json: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCLI(ctx, "", "namespaces", "--nats", url)
+	if code != 0 || !strings.Contains(stdout, "trial") || !strings.Contains(stdout, "done") {
+		t.Fatalf("namespaces: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr = runCLI(ctx, "", "namespaces", "--nats", url, "--drop", "trial"); code != 0 {
+		t.Fatalf("namespaces --drop: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr = runCLI(ctx, "", "namespaces", "--nats", url); code != 0 || !strings.Contains(stderr, "no replay namespaces") {
+		t.Fatalf("after --drop: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr = runCLI(ctx, "", "diff", "--nats", url, "--namespace", "trial", "--against", "trial"); code != 2 {
+		t.Fatalf("diff against itself: exit %d\n%s", code, stderr)
+	}
+}
