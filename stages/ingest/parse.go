@@ -93,6 +93,8 @@ func (st *Stage) Parse(data []byte, format string) (*proto.Story, error) {
 		}
 	case FormatText:
 		s = parseText(string(data))
+	case FeedCursorJSON:
+		err = cursorItemError(data)
 	case FormatNewsML:
 		var all []*proto.Story
 		if all, err = ParseNewsML(data); err == nil {
