@@ -197,3 +197,5 @@ func TestRSSEachItemOnce(t *testing.T) {
 		t.Errorf("items_total %v, want 3", got)
 	}
 }
+
+func zapString(k, v string) zap.Field { return zap.String(k, v) }

@@ -164,7 +164,7 @@ func (ft *fetcher) get(ctx context.Context, u, etag, lastModified string) (*resp
 	}
 	if resp.ContentLength > ft.maxBody {
 		return nil, &FetchError{Kind: KindTooLarge, Status: resp.StatusCode,
-			Err: fmt.Errorf("GET %s: response of %d bytes, limit %d (max_bytes)", redactURL(u), resp.ContentLength, ft.maxBody)}
+			Err: fmt.Errorf("GET %s: response of %d bytes, over %d bytes (max_bytes)", redactURL(u), resp.ContentLength, ft.maxBody)}
 	}
 	var body io.Reader = io.LimitReader(resp.Body, ft.maxBody+1)
 	enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
