@@ -199,3 +199,8 @@ func TestRSSEachItemOnce(t *testing.T) {
 }
 
 func zapString(k, v string) zap.Field { return zap.String(k, v) }
+
+func pipelineEventually(t *testing.T, cond func() bool, msg string, args ...any) {
+	t.Helper()
+	pipelinetest.Eventually(t, 60*time.Second, cond, msg, args...)
+}
