@@ -54,6 +54,7 @@ func commands() []command {
 		{"tail", "print enriched stories as ninjs JSON lines, by region or topic", cmdTail},
 		{"enrich", "run the stages offline over files (or stdin), no NATS", cmdEnrich},
 		{"subjects", "print the NATS subject of a region or topic", cmdSubjects},
+		{"feeds", "print the state of each polled feed (last poll, last item, error, lease holder)", cmdFeeds},
 		{"replay", "re-run stories from the history or from archives through the current stages", cmdReplay},
 		{"bench", "measure relay ceiling, pipeline, latency and enrich throughput on an embedded server", cmdBench},
 		{"version", "print the version, commit and the Go and NATS versions built in", cmdVersion},
