@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -14,11 +15,12 @@ import (
 )
 
 func cmdIngest(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "ingest", "[--nats URL] [--source NAME] [FILE... | --watch DIR]   (stdin when no file)")
+	fs := newFlags(e, "ingest", "[--nats URL] [--source NAME] [--format FORMAT] [FILE... | --watch DIR]   (stdin when no file)")
 	conn := addConnFlags(fs, e)
 	source := fs.String("source", "cli", "feed name: the raw subject is ws.raw.<source>")
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story the ingest stage accepts (to report rejections here)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for JetStream to acknowledge")
+	format := fs.String("format", "", "format of the input: "+strings.Join(ingest.Formats, ", ")+"; empty: detected per file (JSON, XML root <nitf> or NewsML-G2, SOH/ZCZC wire messages, text)")
 	watch := fs.String("watch", "", "watch DIR for dropped files until interrupted; each is moved to DIR/processed (or DIR/rejected) once stored")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -29,7 +31,10 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 	if *source == "" || proto.Token(*source) != *source {
 		return usagef("--source %q: use letters, digits, '-' and '_'", *source)
 	}
-	cfg := fileingest.Config{Names: proto.Live(), Source: *source, MaxBytes: *maxBytes, Timeout: *timeout}
+	if !ingest.KnownFormat(*format) {
+		return usagef("--format %q: use one of %s", *format, strings.Join(ingest.Formats, ", "))
+	}
+	cfg := fileingest.Config{Names: proto.Live(), Source: *source, MaxBytes: *maxBytes, Timeout: *timeout, Format: *format}
 	if *watch != "" {
 		if st, err := os.Stat(*watch); err != nil || !st.IsDir() {
 			return usagef("--watch %q is not a directory", *watch)

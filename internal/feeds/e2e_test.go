@@ -43,6 +43,14 @@ func newCursorServer(t *testing.T) *cursorServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nitf, err := os.ReadFile("../../testdata/formats/nitf-story.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ninjs3, err := os.ReadFile("../../testdata/formats/ninjs3-story.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cs := &cursorServer{pages: map[string]int{}}
 	item := func(id, version, typ, href string) string {
 		return fmt.Sprintf(`{"id":%q,"version":%q,"links":[{"rel":"rendition","type":%q,"href":%q}]}`, id, version, typ, href)
@@ -57,6 +65,10 @@ func newCursorServer(t *testing.T) *cursorServer {
 		case "/content/2.xml":
 			w.Header().Set("Content-Type", "application/vnd.iptc.g2.newsitem+xml")
 			_, _ = w.Write(newsml)
+		case "/content/6.nitf":
+			_, _ = w.Write(nitf)
+		case "/content/7.json":
+			_, _ = w.Write(ninjs3)
 		case "/content/4.json":
 			_, _ = w.Write([]byte(ninjs("urn:test:wire:4", 1)))
 		case "/content/5.json":
@@ -69,7 +81,9 @@ func newCursorServer(t *testing.T) *cursorServer {
 					item("id-2", "12", "application/vnd.iptc.g2.newsitem+xml", "/content/2.xml") + "," +
 					item("id-3", "1", "application/ninjs+json", "/content/missing.json") + `],"next_page":"/feed?cursor=2"}`
 			case "2":
-				page = `{"items":[` + item("id-4", "1", "application/ninjs+json", "/content/4.json") + `],"next_page":"/feed?cursor=3"}`
+				page = `{"items":[` + item("id-4", "1", "application/ninjs+json", "/content/4.json") + "," +
+					item("id-6", "1", "application/nitf+xml", "/content/6.nitf") + "," +
+					item("id-7", "3", "application/ninjs+json", "/content/7.json") + `],"next_page":"/feed?cursor=3"}`
 			case "3":
 				next := "/feed?cursor=3"
 				if cs.tail != "" {
@@ -96,7 +110,7 @@ func (cs *cursorServer) hits(uri string) int {
 }
 
 // TestFeedsThroughPipeline: a cursor feed (ninjs and NewsML-G2 renditions,
-// a rendition that is gone) and an RSS feed (a good item, an empty one, one
+// NITF and ninjs 3 renditions, a rendition that is gone) and an RSS feed (a good item, an empty one, one
 // of 5 MB) polled into a running pipeline: every story comes out once, every
 // bad item is dead-lettered by the ingest stage with the reason and the feed
 // and item named.
@@ -117,23 +131,23 @@ func TestFeedsThroughPipeline(t *testing.T) {
 
 	out := func() uint64 { return pipelinetest.StreamMsgs(t, js, names.OutStream(), names.OutAll()) }
 	dlq := func() uint64 { return pipelinetest.StreamMsgs(t, js, names.DLQStream(), names.DLQ("ingest")) }
-	eventually(t, func() bool { return out() == 4 && dlq() == 3 }, "4 stories out, 3 dead letters: have %d, %d", out(), dlq())
+	eventually(t, func() bool { return out() == 6 && dlq() == 3 }, "6 stories out, 3 dead letters: have %d, %d", out(), dlq())
 	eventually(t, func() bool { return cs.hits("/feed?cursor=3") >= 3 }, "the cursor polled again")
 	cs.mu.Lock()
 	cs.tail = `{"id":"id-5","version":"1","links":[{"rel":"rendition","type":"application/ninjs+json","href":"/content/5.json"}]}`
 	cs.mu.Unlock()
-	eventually(t, func() bool { return out() == 5 }, "the new item on the cursor's page out")
+	eventually(t, func() bool { return out() == 7 }, "the new item on the cursor's page out")
 	eventually(t, func() bool { return cs.hits("/feed?cursor=4") >= 3 }, "the cursor moved on")
 	if cs.hits("/feed") != 1 || cs.hits("/feed?cursor=2") != 1 {
 		t.Errorf("pages fetched again: first %d, second %d", cs.hits("/feed"), cs.hits("/feed?cursor=2"))
 	}
-	if n := raw(t, js, "wire"); n != 5 {
-		t.Errorf("%d raw messages of the cursor feed, want 5", n)
+	if n := raw(t, js, "wire"); n != 7 {
+		t.Errorf("%d raw messages of the cursor feed, want 7", n)
 	}
 	if n := raw(t, js, "site"); n != 3 {
 		t.Errorf("%d raw messages of the RSS feed, want 3", n)
 	}
-	if out() != 5 || dlq() != 3 {
+	if out() != 7 || dlq() != 3 {
 		t.Errorf("out %d, dead letters %d", out(), dlq())
 	}
 	// Every story once, by uri.
@@ -152,7 +166,8 @@ func TestFeedsThroughPipeline(t *testing.T) {
 			uris[m.Header.Get(proto.HeaderStoryURI)]++
 		}
 	}
-	for _, u := range []string{"urn:test:wire:1", "urn:example:plain:0042", "urn:test:wire:4", "urn:test:wire:5", "https://site.example/good"} {
+	for _, u := range []string{"urn:test:wire:1", "urn:example:plain:0042", "urn:test:wire:4", "urn:test:wire:5", "https://site.example/good",
+		"urn:example-wire:20261127:skerry-point", "urn:example-wire:20261128:orchard-frost"} {
 		if uris[u] != 1 {
 			t.Errorf("story %s out %d times (%v)", u, uris[u], uris)
 		}

@@ -32,10 +32,14 @@ type Result struct {
 	Failed    int // could not be stored
 }
 
-// Input is one file to ingest; Name "-" is standard input.
+// Input is one file to ingest; Name "-" is standard input. Format, when
+// set, is the input's format (the --format flag: one of ingest.Formats):
+// it is split by that format's framing and every record is labelled with
+// it; empty: detected (ingest.Split).
 type Input struct {
-	Name string
-	R    io.Reader
+	Name   string
+	R      io.Reader
+	Format string
 }
 
 // Config configures Files.
@@ -53,6 +57,9 @@ type Config struct {
 	// a record that cannot fit with its headers is only reported.
 	MaxPublish int
 	Timeout    time.Duration
+	// Format is the format of inputs that name none (Input.Format); empty:
+	// detect. An unknown format is an error before anything is read.
+	Format string
 }
 
 // Files splits each input into raw stories and publishes them to the raw
@@ -70,6 +77,19 @@ func Files(ctx context.Context, js jetstream.JetStream, cfg Config, inputs []Inp
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if !ingest.KnownFormat(cfg.Format) {
+		return res, fmt.Errorf("%w %q (known: %s)", ingest.ErrUnknownFormat, cfg.Format, strings.Join(ingest.Formats, ", "))
+	}
+	if cfg.Format != "" {
+		withFormat := make([]Input, len(inputs))
+		for i, in := range inputs {
+			if in.Format == "" {
+				in.Format = cfg.Format
+			}
+			withFormat[i] = in
+		}
+		inputs = withFormat
 	}
 	parser, err := ingest.New(ingest.Config{MaxBytes: cfg.MaxBytes, Limits: cfg.Limits})
 	if err != nil {
@@ -157,7 +177,8 @@ func OpenInputs(names []string, stdin io.Reader, maxInflated int64) ([]Input, fu
 	return inputs, closeAll, nil
 }
 
-// Records splits each input into raw stories (stages/ingest.Split, records
+// Records splits each input into raw stories (stages/ingest.SplitAs with
+// the input's Format: Split when it has none; records
 // of at most max bytes; longer ones cut to max+1) and calls fn with each
 // and its origin, "name:line". An input that cannot be read to its end
 // for its content (ingest.ErrSplit, or an *input.Error: corrupt compressed
@@ -165,7 +186,7 @@ func OpenInputs(names []string, stdin io.Reader, maxInflated int64) ([]Input, fu
 // read; any other error (from fn, or reading) ends the walk.
 func Records(inputs []Input, max int, fn func(origin string, rec ingest.Record) error, bad func(name string, err error)) error {
 	for _, in := range inputs {
-		err := ingest.Split(in.R, max, func(rec ingest.Record) error {
+		err := ingest.SplitAs(in.R, max, in.Format, func(rec ingest.Record) error {
 			return fn(in.Name+":"+strconv.Itoa(rec.Line), rec)
 		})
 		var ie *input.Error

@@ -22,7 +22,7 @@ import (
 )
 
 var (
-	fuzzTypes     = []string{"application/json", "application/x-ndjson", "text/plain; charset=utf-8", "application/xml", "application/vnd.iptc.g2.newsmessage+xml", "", "image/png", "application/json; charset=\"", "text/plain;;"}
+	fuzzTypes     = []string{"application/json", "application/nitf+xml", "application/x-anpa", "application/x-ndjson", "text/plain; charset=utf-8", "application/xml", "application/vnd.iptc.g2.newsmessage+xml", "", "image/png", "application/json; charset=\"", "text/plain;;"}
 	fuzzEncodings = []string{"", "identity", "gzip", "zstd", "br", "GZIP", "gzip, zstd"}
 )
 

@@ -175,7 +175,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var rejects []httpReject
 	var uris []string
 	split := func(rec ingest.Record) error {
-		if format != "" && rec.Format != ingest.FormatNewsML {
+		// The content type names the family; Split tells NITF from
+		// NewsML-G2 by the root element.
+		if format != "" && !(isXML(format) && isXML(rec.Format)) {
 			rec.Format = format
 		}
 		stories, err := h.parser.ParseAll(rec.Data, rec.Format)
@@ -188,6 +190,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		recs = append(recs, rec)
 		return nil
+	}
+	if format == ingest.FormatText && ingest.IsWireFramed(body) {
+		format = ingest.FormatANPA // wire copy sent as text: one story per message
 	}
 	if format == ingest.FormatText {
 		err = split(ingest.Record{Data: bytes.TrimSpace(body), Line: 1, Format: ingest.FormatText})
@@ -243,12 +248,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, http.StatusAccepted, httpReply{Accepted: len(uris), URIs: uris})
 }
 
+// isXML reports the XML formats, told apart by their root element.
+func isXML(format string) bool { return format == ingest.FormatNewsML || format == ingest.FormatNITF }
+
 // formatOf maps a Content-Type to an input format; "" means detect
-// (JSON object, array or lines).
+// (JSON object, array or lines; ninjs of any generation). A text/plain
+// body that opens with SOH or ZCZC is split as IPTC 7901/ANPA messages.
 func formatOf(ct string) (string, error) {
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil {
-		return "", fmt.Errorf("Content-Type %q: use application/json, application/x-ndjson, text/plain or application/xml (NewsML-G2)", ct)
+		return "", fmt.Errorf("Content-Type %q: use application/json, application/x-ndjson, text/plain, application/xml (NewsML-G2 or NITF) or application/x-anpa (IPTC 7901/ANPA)", ct)
 	}
 	switch mt {
 	case "application/json", "application/ninjs+json", "application/x-ndjson", "application/jsonl", "application/jsonlines", "application/x-jsonlines":
@@ -257,6 +266,10 @@ func formatOf(ct string) (string, error) {
 		return ingest.FormatText, nil
 	case "application/xml", "text/xml", "application/vnd.iptc.g2.newsitem+xml", "application/vnd.iptc.g2.newsmessage+xml":
 		return ingest.FormatNewsML, nil
+	case "application/nitf+xml", "text/vnd.iptc.nitf+xml", "text/vnd.iptc.nitf":
+		return ingest.FormatNITF, nil
+	case "application/x-anpa", "text/x-anpa", "application/x-iptc7901", "text/x-iptc7901":
+		return ingest.FormatANPA, nil
 	}
-	return "", fmt.Errorf("Content-Type %q not supported: use application/json, application/x-ndjson, text/plain or application/xml (NewsML-G2)", mt)
+	return "", fmt.Errorf("Content-Type %q not supported: use application/json, application/x-ndjson, text/plain, application/xml (NewsML-G2 or NITF) or application/x-anpa (IPTC 7901/ANPA)", mt)
 }

@@ -1,6 +1,7 @@
 package httppush_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -93,6 +94,24 @@ func TestHTTPPush(t *testing.T) {
 			t.Fatalf("NewsML-G2 message: %d %v", code, out)
 		}
 		want += uint64(out["accepted"].(float64))
+	}
+	// Wire formats: an ANPA archive sent as text/plain is one story per
+	// message; NITF sent as application/xml is told from NewsML-G2 by its
+	// root element.
+	for _, c := range []struct{ file, ct string }{{"archive.anpa", "text/plain"}, {"day.7901", "application/x-iptc7901"}, {"nitf-story.xml", "application/xml"}, {"nitf-kill-ns.xml", "application/nitf+xml"}} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "formats", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := float64(bytes.Count(b, []byte{1}) + bytes.Count(b, []byte("ZCZC")))
+		if n == 0 {
+			n = 1
+		}
+		code, out := post(c.ct, "s3cret", string(b))
+		if code != http.StatusAccepted || out["accepted"].(float64) != n {
+			t.Fatalf("%s as %s: %d %v, want %v accepted", c.file, c.ct, code, out, n)
+		}
+		want += uint64(n)
 	}
 	resp, err := http.Get(srv.URL + "/v1/stories")
 	if err != nil {

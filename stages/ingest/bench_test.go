@@ -113,3 +113,26 @@ func TestBenchInputs(t *testing.T) {
 		t.Errorf("dirty: NormalizeText does not give the clean text")
 	}
 }
+
+// BenchmarkParseFormats: the fixtures of the newer formats through
+// ParseAll with detection (one NITF document, one ANPA message, one ninjs
+// 2.x and one 3.x object).
+func BenchmarkParseFormats(b *testing.B) {
+	st, _ := ingest.New(ingest.Config{})
+	anpa := readFormat(b, "archive.anpa")
+	anpa = anpa[:bytes.IndexByte(anpa[1:], 1)+1] // the first message
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"nitf", readFormat(b, "nitf-story.xml")}, {"anpa", anpa}, {"ninjs2", readFormat(b, "ninjs2-story.json")}, {"ninjs3", readFormat(b, "ninjs3-story.json")}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := st.ParseAll(c.data, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -27,7 +27,6 @@ const (
 	FeedAtom       = "atom"
 	FeedJSONFeed   = "jsonfeed"
 	FeedCursorJSON = "cursor-json"
-	FormatNITF     = "nitf"
 )
 
 // FeedFormats lists the formats a feed may name.

@@ -17,7 +17,8 @@ import (
 // rejection with a known reason, and never panics.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{apText, `{"uri":"u","body_text":"PARIS (AFP) - x"}`, `{"uri":"u","pubstatus":"canceled"}`,
-		"date 2022-01-01 X", `{"body_html":"<p>a</p"}`, `{"uri":"u","body_text":"KYIV, Ukraine, 2022 (AP) — x","ws_dateline":{"text":"x","start":90}}`, "LONDON, Sept 16 (Reuters) - y", "\xff", "{", `{"versioncreated":"2022"}`} {
+		"date 2022-01-01 X", `{"body_html":"<p>a</p"}`, `{"uri":"u","body_text":"KYIV, Ukraine, 2022 (AP) — x","ws_dateline":{"text":"x","start":90}}`, "LONDON, Sept 16 (Reuters) - y", "\xff", "{", `{"versioncreated":"2022"}`,
+		"<nitf><body><body.content><p>x</p></body.content></body></nitf>", "\x01a1 r a BC-X\n\x02\tx\n\x03", "ZCZC A1 3 POL X\nx\nNNNN", `{"standard":{"version":"2.0"},"bodies":[{"value":"x"}]}`} {
 		f.Add([]byte(seed), "")
 		f.Add([]byte(seed), ingest.FormatText)
 	}
@@ -26,7 +27,8 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	reasons := []error{ingest.ErrInvalidJSON, ingest.ErrInvalidUTF8, ingest.ErrEmptyBody, ingest.ErrTooLarge, ingest.ErrInvalidStory, ingest.ErrUnknownFormat,
-		ingest.ErrInvalidNewsML} // "<" alone is detected as NewsML-G2 (found by this target)
+		ingest.ErrInvalidNewsML,                                              // "<" alone is detected as NewsML-G2 (found by this target)
+		ingest.ErrInvalidNITF, ingest.ErrInvalidWire, ingest.ErrInvalidNinjs} // detected from <nitf, SOH/ZCZC, ninjs 2.x/3.x
 	f.Fuzz(func(t *testing.T, data []byte, format string) {
 		s, err := st.Parse(data, format)
 		if err != nil {

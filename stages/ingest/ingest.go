@@ -1,5 +1,6 @@
 // Package ingest is the first stage of wirestream: it turns raw input (ninjs
-// JSON, AP-style plain text) into normalised stories. It is plain Go with no
+// 1.x, 2.x and 3.x JSON, NewsML-G2, NITF 3.x, IPTC 7901 and ANPA 1312 wire
+// messages, AP-style plain text) into normalised stories. It is plain Go with no
 // NATS import; the pipeline runtime feeds it messages from the raw history.
 package ingest
 

@@ -23,21 +23,41 @@ const (
 // URIPrefix starts the content-derived uri given to stories without one.
 const URIPrefix = "urn:wirestream:sha256:"
 
-// DetectFormat guesses the format of one raw story from its first byte.
+// DetectFormat guesses the format of one raw story from its opening: a
+// JSON object is ninjs (any generation: parseNinjs tells them apart), an
+// XML document NITF when its root is <nitf> and NewsML-G2 otherwise, SOH
+// or ZCZC an IPTC 7901 or ANPA 1312 message (by its priority: a digit is
+// 7901), anything else plain text.
 func DetectFormat(b []byte) string {
 	b = bytes.TrimLeft(b, " \t\r\n\ufeff")
-	if len(b) > 0 && b[0] == '{' {
-		return FormatNinjs
+	if len(b) == 0 {
+		return FormatText
 	}
-	if len(b) > 0 && b[0] == '<' {
-		return FormatNewsML
+	switch b[0] {
+	case '{':
+		return FormatNinjs
+	case '<':
+		return xmlFormat(b)
+	case soh:
+		return wireFormat(b)
+	case 'Z':
+		if bytes.HasPrefix(b, []byte("ZCZC")) {
+			return wireFormat(b)
+		}
 	}
 	return FormatText
 }
 
-// ParseAll turns one raw input into its stories: one for ninjs and text,
-// one per text item for a NewsML-G2 document (a newsMessage may carry
-// several). Errors are *Error wrapping one of the Err* reasons.
+// wireFormat tells IPTC 7901 from ANPA by the first header's priority.
+func wireFormat(b []byte) string { return wireHeadFormat(b) }
+
+// isWire reports a Ws-Format of the wire transmission formats.
+func isWire(format string) bool { return format == FormatANPA || format == FormatIPTC7901 }
+
+// ParseAll turns one raw input into its stories: one for ninjs, NITF,
+// IPTC 7901/ANPA and text, one per text item for a NewsML-G2 document (a
+// newsMessage may carry several). Errors are *Error wrapping one of the
+// Err* reasons.
 func (st *Stage) ParseAll(data []byte, format string) ([]*proto.Story, error) {
 	if format == "" {
 		format = DetectFormat(data)
@@ -67,34 +87,66 @@ func (st *Stage) ParseAll(data []byte, format string) ([]*proto.Story, error) {
 	return stories, nil
 }
 
+// Formats are the Ws-Format values Parse and ParseAll accept ("" detects).
+var Formats = []string{FormatNinjs, FormatNinjs2, FormatNinjs3, FormatNewsML, FormatNITF, FormatANPA, FormatIPTC7901, FormatText}
+
+// KnownFormat reports whether f is a format Parse accepts ("" included: detect).
+func KnownFormat(f string) bool {
+	switch f {
+	case "", "json", "jsonl":
+		return true
+	}
+	for _, k := range Formats {
+		if f == k {
+			return true
+		}
+	}
+	return false
+}
+
 // Parse turns one raw story into a normalised Story. Errors are *Error
 // wrapping one of the Err* reasons.
 func (st *Stage) Parse(data []byte, format string) (*proto.Story, error) {
 	if len(data) > st.cfg.MaxBytes {
 		return nil, &Error{Err: fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), st.cfg.MaxBytes)}
 	}
-	if !utf8.Valid(data) {
-		return nil, &Error{Err: fmt.Errorf("%w at byte %d", ErrInvalidUTF8, firstInvalidUTF8(data))}
-	}
 	if format == "" {
 		format = DetectFormat(data)
+	}
+	if !utf8.Valid(data) {
+		if !isWire(format) {
+			return nil, &Error{Err: fmt.Errorf("%w at byte %d", ErrInvalidUTF8, firstInvalidUTF8(data))}
+		}
+		// 8-bit wire copy predates UTF-8: it is ISO 8859-1.
+		data = latin1ToUTF8(data)
 	}
 	var (
 		s   *proto.Story
 		err error
 	)
 	switch format {
-	case FormatNinjs, "json", "jsonl":
+	case FormatNinjs, FormatNinjs2, FormatNinjs3, "json", "jsonl":
 		// Nesting first: the decoder recurses once per level.
 		if err = proto.CheckJSONDepth(data, st.cfg.Limits.JSONDepth); err != nil {
 			err = fmt.Errorf("%w: %v", ErrInvalidJSON, err)
 		} else {
-			s, err = parseNinjs(data)
+			switch format {
+			case FormatNinjs2:
+				s, err = parseNinjs23(data, 2)
+			case FormatNinjs3:
+				s, err = parseNinjs23(data, 3)
+			default:
+				s, err = parseNinjs(data)
+			}
 		}
 	case FormatText:
 		s = parseText(string(data))
 	case FeedCursorJSON:
 		err = cursorItemError(data)
+	case FormatNITF:
+		s, err = ParseNITF(data)
+	case FormatANPA, FormatIPTC7901:
+		s, _, err = ParseWire(data)
 	case FormatNewsML:
 		var all []*proto.Story
 		if all, err = ParseNewsML(data); err == nil {
@@ -105,7 +157,7 @@ func (st *Stage) Parse(data []byte, format string) (*proto.Story, error) {
 			}
 		}
 	default:
-		err = fmt.Errorf("%w %q", ErrUnknownFormat, format)
+		err = fmt.Errorf("%w %q (known: %s)", ErrUnknownFormat, brief(format), strings.Join(Formats, ", "))
 	}
 	if err != nil {
 		return nil, &Error{Err: err}
@@ -123,17 +175,31 @@ type ninjsExtra struct {
 
 // ninjsIn decodes a ninjs document into a Story, with body_text through
 // jsonText (the depth rule of JSON field names lets this field shadow the
-// Story's own). data must be valid UTF-8.
+// Story's own), and the markers of ninjs 2.x and 3.x. data must be valid
+// UTF-8.
 type ninjsIn struct {
 	*proto.Story
-	BodyText jsonText `json:"body_text"`
+	*ninjsMarkers          // allocated by the decoder only when a marker is present
+	BodyText      jsonText `json:"body_text"`
 }
 
+// parseNinjs reads ninjs 1.x, or 2.x and 3.x when the document says so
+// (its standard object) or has their shape (headlines, bodies).
 func parseNinjs(data []byte) (*proto.Story, error) {
 	s := new(proto.Story)
 	in := ninjsIn{Story: s}
 	if err := json.Unmarshal(data, &in); err != nil {
+		// A 2.x or 3.x field of the wrong type can fail the 1.x decoder
+		// first: the 2.x/3.x decoder gives the reason in its terms.
+		if g := sniffNinjs23(data); g > 1 {
+			return parseNinjs23(data, g)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+	}
+	if in.ninjsMarkers != nil {
+		if g := in.generation(); g > 1 {
+			return parseNinjs23(data, g)
+		}
 	}
 	s.BodyText = string(in.BodyText)
 	if strings.TrimSpace(s.BodyText) == "" {
@@ -143,6 +209,22 @@ func parseNinjs(data []byte) (*proto.Story, error) {
 		}
 	}
 	return s, nil
+}
+
+// sniffNinjs23 guesses the generation of a document the 1.x decoder
+// refused: 3 with a camelCase 3.x name, 2 with a 2.x/3.x-only field.
+func sniffNinjs23(data []byte) int {
+	for _, k := range []string{`"versionCreated"`, `"firstCreated"`, `"pubStatus"`, `"edNote"`, `"contentCreated"`} {
+		if bytes.Contains(data, []byte(k)) {
+			return 3
+		}
+	}
+	for _, k := range []string{`"headlines"`, `"bodies"`, `"standard"`, `"$standard"`, `"subjects"`, `"places"`} {
+		if bytes.Contains(data, []byte(k)) {
+			return 2
+		}
+	}
+	return 1
 }
 
 // parseText reads AP-style plain text: an optional "date YYYY-MM-DD" opening,

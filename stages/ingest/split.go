@@ -27,7 +27,14 @@ var ErrSplit = errors.New("ingest: cannot split input")
 //     rejects it with its line number);
 //   - JSON: a pretty-printed object, several concatenated objects, or an
 //     array of objects: one story per top-level object;
-//   - NewsML-G2 (the input starts with '<'): one record, the whole document;
+//   - XML (the input starts with '<'): one record, the whole document, NITF
+//     when its root element is <nitf>, else NewsML-G2;
+//   - IPTC 7901 and ANPA 1312 (the input starts with SOH or ZCZC): one
+//     record per message, cut before each SOH and each ZCZC that opens a
+//     line (all in the format the first message's priority gives: a digit
+//     is 7901); also when the input opens with other text and an SOH
+//     followed by an STX comes within the first 64 KiB (that text is then
+//     a record of its own, which ingest rejects);
 //   - plain text: one story per file, or per form-feed separated part.
 //
 // It streams: the input is read once, a buffer at a time, and only the
@@ -60,9 +67,139 @@ func Split(r io.Reader, maxRecord int, fn func(Record) error) error {
 	case '[':
 		return splitJSON(br, line, maxRecord, fn)
 	case '<':
-		return splitParts(br, line, maxRecord, FormatNewsML, -1, fn)
+		head, _ := br.Peek(br.Size())
+		return splitParts(br, line, maxRecord, xmlFormat(head), -1, fn)
+	case soh, 'Z':
+		if head, _ := br.Peek(br.Size()); first == soh || bytes.HasPrefix(head, []byte("ZCZC")) {
+			return splitWire(br, line, maxRecord, wireHeadFormat(head), fn)
+		}
+	}
+	// An archive may open with a line of its own before its first
+	// message: SOH then STX in the first buffer make it wire copy (the
+	// opening text is a record of its own, rejected), not one text story.
+	head, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(head, soh); i >= 0 && bytes.IndexByte(head[i:], stx) > 0 {
+		return splitWire(br, line, maxRecord, wireHeadFormat(head[i:]), fn)
 	}
 	return splitParts(br, line, maxRecord, FormatText, '\f', fn)
+}
+
+// SplitAs is Split for an input whose format is known (the --format flag):
+// its framing is that format's, whatever the input looks like, and every
+// record is labelled with it, so that a record that is not in the format
+// is rejected as such. "" is Split; an unknown format is ErrUnknownFormat.
+func SplitAs(r io.Reader, maxRecord int, format string, fn func(Record) error) error {
+	if format == "" {
+		return Split(r, maxRecord, fn)
+	}
+	if !KnownFormat(format) {
+		return fmt.Errorf("%w %q (known: %v)", ErrUnknownFormat, format, Formats)
+	}
+	label := func(rec Record) error {
+		rec.Format = format
+		return fn(rec)
+	}
+	switch format {
+	case FormatNITF, FormatNewsML, FormatText, FormatANPA, FormatIPTC7901:
+	default: // the JSON formats: Split's framing of JSON
+		return Split(r, maxRecord, label)
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xef, 0xbb, 0xbf}) {
+		_, _ = br.Discard(3)
+	}
+	_, line, err := skipSpace(br)
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch format {
+	case FormatText:
+		return splitParts(br, line, maxRecord, FormatText, '\f', label)
+	case FormatANPA, FormatIPTC7901:
+		return splitWire(br, line, maxRecord, format, label)
+	}
+	return splitParts(br, line, maxRecord, format, -1, label)
+}
+
+// wireHeadFormat gives the format of a wire input from the header of its
+// first message (in head, the start of the input): IPTC 7901 for a
+// numeric priority, else ANPA.
+func wireHeadFormat(head []byte) string {
+	head = bytes.TrimLeft(head, blank)
+	if len(head) > 0 && head[0] == soh {
+		head = head[1:]
+	} else {
+		head = bytes.TrimPrefix(head, []byte("ZCZC"))
+		if nl := bytes.IndexByte(head, '\n'); nl >= 0 && len(bytes.TrimSpace(head[:nl])) == 0 {
+			head = head[nl+1:]
+		}
+	}
+	if i := bytes.IndexAny(head, "\x02\n"); i >= 0 {
+		head = head[:i]
+	}
+	if h, err := parseWireHeader(head); err == nil {
+		return h.Format()
+	}
+	return FormatANPA
+}
+
+// splitWire cuts IPTC 7901 / ANPA messages: a record starts at each SOH and
+// at each "ZCZC" that opens a line, and runs to the next; blank space
+// around a record is trimmed. Text before the first message is a record of
+// its own (ingest rejects it: it does not open with SOH).
+func splitWire(br *bufio.Reader, line, maxRecord int, format string, fn func(Record) error) error {
+	rec := record{limit: maxRecord + 1}
+	started, startLine := false, 0
+	add := func(b []byte) {
+		if !started {
+			t := bytes.TrimLeft(b, blank)
+			line += bytes.Count(b[:len(b)-len(t)], []byte{'\n'})
+			if len(t) == 0 {
+				return
+			}
+			started, startLine, b = true, line, t
+		}
+		line += bytes.Count(b, []byte{'\n'})
+		rec.add(b)
+	}
+	emit := func() error {
+		if !started {
+			return nil
+		}
+		started = false
+		return fn(Record{Data: rec.take(), Line: startLine, Format: format})
+	}
+	lineStart := true
+	for {
+		chunk, rerr := br.ReadSlice('\n')
+		atStart := lineStart
+		for len(chunk) > 0 {
+			i := bytes.IndexByte(chunk, soh)
+			if atStart && bytes.HasPrefix(chunk, []byte("ZCZC")) {
+				i = 0
+			}
+			if i < 0 {
+				add(chunk)
+				break
+			}
+			add(chunk[:i])
+			if err := emit(); err != nil {
+				return err
+			}
+			add(chunk[i : i+1])
+			chunk, atStart = chunk[i+1:], false
+		}
+		lineStart = rerr == nil
+		if rerr == io.EOF {
+			return emit()
+		}
+		if rerr != nil && rerr != bufio.ErrBufferFull {
+			return rerr
+		}
+	}
 }
 
 // skipSpace consumes leading blank space and returns the first other byte
@@ -89,21 +226,23 @@ func skipSpace(br *bufio.Reader) (byte, int, error) {
 }
 
 // peekLines returns the non-blank lines in the reader's buffer without
-// consuming input.
+// consuming input, trailing blank space trimmed (leading kept: an indented
+// line is inside a pretty-printed value).
 func peekLines(br *bufio.Reader) ([][]byte, error) {
 	b, err := br.Peek(br.Size())
 	var lines [][]byte
 	for _, l := range bytes.Split(b, []byte{'\n'}) {
-		if l = bytes.TrimSpace(l); len(l) > 0 {
-			lines = append(lines, l)
+		if len(bytes.TrimSpace(l)) > 0 {
+			lines = append(lines, bytes.TrimRight(l, blank))
 		}
 	}
 	return lines, err
 }
 
 // looksLikeJSONLines tells JSON lines from pretty-printed JSON by the first
-// lines: one line only, or any line that is a whole JSON object by itself,
-// means JSON lines (so a malformed first line is rejected alone, by its
+// lines: one line only, or any line that is a whole JSON object by itself
+// and not indented (pretty-printed ninjs 2.x has arrays of one-line
+// objects, indented), means JSON lines (so a malformed first line is rejected alone, by its
 // line number, instead of spoiling the file).
 func looksLikeJSONLines(lines [][]byte) bool {
 	if len(lines) == 1 {

@@ -42,6 +42,11 @@ func FuzzSplit(f *testing.F) {
 			f.Add(b, uint8(16))
 		}
 	}
+	for _, name := range []string{"archive.anpa", "day.7901", "nitf-story.xml", "ninjs2-story.json"} {
+		if b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "formats", name)); err == nil {
+			f.Add(b, uint8(16))
+		}
+	}
 	for _, s := range []string{"{\"a\":1}\n{\"b\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", "[{\"a\":\"}\"},\n{\"b\":[1,{}]}]", "one\f  two\n\n\f\fthree   ",
 		"\ufeff<newsItem>   </newsItem>\n\n", "{\"a\":1}\n{\"b\":2}", "[{\"a\":1},{\"b\":\"]\"}]", "{\n\"a\": \"}\"\n}", "text\fmore", "\ufeff{}", "[", "{\"a\":\"\\\"}\"}", "{\n\"a\": \"\\\"{\"\n}\n{\n}", "[[{}],{\"x\":1}]", "{\"a\":1}\r\n   \r\n{\"b\":2}   \r\n", "]", "{"} {
 		f.Add([]byte(s), uint8(4))
