@@ -192,6 +192,9 @@ func (ft *fetcher) get(ctx context.Context, u, etag, lastModified string) (*resp
 }
 
 func classify(u string, err error) *FetchError {
+	if ue, ok := err.(*url.Error); ok && !errors.Is(err, errRedirect) {
+		err = ue.Err // its message repeats the method and URL
+	}
 	var ne net.Error
 	switch {
 	case errors.Is(err, errRedirect):
