@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -121,4 +122,32 @@ func toString(v any) string {
 		return e.Error()
 	}
 	return ""
+}
+
+// TestReadmeExample: the --feeds file in the README is valid.
+func TestReadmeExample(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "## Connect your feeds")
+	if i < 0 {
+		t.Fatal("README has no Connect your feeds section")
+	}
+	s = s[i:]
+	start := strings.Index(s, "```yaml\n")
+	end := strings.Index(s[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no yaml block in the section")
+	}
+	fs, err := feeds.Parse([]byte(s[start+8:start+8+end]), func(k string) string {
+		if k == "AP_API_KEY" {
+			return "key"
+		}
+		return ""
+	})
+	if err != nil || len(fs) != 3 {
+		t.Fatalf("README example: %v (%d feeds)", err, len(fs))
+	}
 }
