@@ -2,7 +2,6 @@ package feeds_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 )
@@ -70,5 +69,4 @@ func TestTenThousandItems(t *testing.T) {
 	if got := r.counter(t, "wirestream_feed_item_duplicates_total", "feed", "big"); got != 0 {
 		t.Errorf("%v publishes were duplicates (the state should have known them)", got)
 	}
-	_ = strings.Repeat
 }

@@ -8,8 +8,8 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -213,6 +213,7 @@ func (p *poller) pollOnce(ctx context.Context) time.Duration {
 	}
 	// Keep the lease while the poll runs; stop the poll when it is lost.
 	pctx, cancel := context.WithCancel(ctx)
+	var lost atomic.Bool
 	renewDone := make(chan struct{})
 	go func() {
 		defer close(renewDone)
@@ -229,6 +230,7 @@ func (p *poller) pollOnce(ctx context.Context) time.Duration {
 			p.mu.Unlock()
 			if !held && pctx.Err() == nil {
 				p.log.Warn("feed lease lost during a poll: stopping it", zap.Error(err))
+				lost.Store(true)
 				cancel()
 				return
 			}
@@ -267,18 +269,25 @@ func (p *poller) pollOnce(ctx context.Context) time.Duration {
 		} else {
 			p.log.Debug("feed polled", zap.Int("items", res.listed), zap.Bool("not_modified", res.notModified))
 		}
-	case errors.Is(perr, errStateMoved) || ctx.Err() != nil && errors.Is(perr, context.Canceled):
+	case errors.Is(perr, errStateMoved) || lost.Load():
+		// Another process holds the feed now: the state is not ours to write.
 		p.e.m.polls.WithLabelValues(p.f.Name, "error").Inc()
-		p.log.Info("feed poll stopped", zap.Error(perr))
+		p.log.Info("feed poll stopped: another process holds the feed", zap.Error(perr))
+		return 0
+	case ctx.Err() != nil:
+		// Stopping mid-poll: keep what was stored (seen, cursor), no error.
+		st.Polls--
+		if err := save(st); err != nil {
+			p.log.Warn("feed state not saved at shutdown", zap.Error(err))
+		}
 		return 0
 	default:
 		kind := KindNetwork
 		transient := true
-		if errors.As(perr, &fe) {
+		switch {
+		case errors.As(perr, &fe):
 			kind, transient = fe.Kind, fe.Transient()
-		} else if errors.Is(perr, errStateMoved) {
-			kind = KindState
-		} else if errors.Is(perr, errPublish) {
+		case errors.Is(perr, errPublish):
 			kind = KindPublish
 		}
 		st.Error, st.ErrorKind = proto.Printable(perr.Error()), kind
@@ -528,5 +537,3 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	reg.MustRegister(m.polls, m.errors, m.items, m.duplicates, m.lastSuccess, m.held)
 	return m
 }
-
-var _ = strconv.Itoa
