@@ -260,8 +260,10 @@ var rfc822Layouts = []string{
 // RFC 822 (RSS).
 func feedTime(s string) (proto.Time, bool) {
 	s = strings.TrimSpace(s)
-	if t, err := proto.ParseTime(s); err == nil {
-		return t, true
+	// RFC 822 dates name their month; RFC 3339 ones are digits.
+	if !strings.ContainsAny(s, "JFMASOND") {
+		t, err := proto.ParseTime(s)
+		return t, err == nil
 	}
 	for _, l := range rfc822Layouts {
 		if t, err := time.Parse(l, s); err == nil {
@@ -285,8 +287,15 @@ func subjects(feed string, cats []string) []proto.Subject {
 	return out
 }
 
-// htmlText is HTML made plain text.
-func htmlText(s string) string { return text.HTMLToText(s) }
+// htmlText is HTML made plain text. Without markup or entities it is the
+// text with its white space collapsed, as HTML reads it, without the cost of
+// a tokenizer (titles, most of them).
+func htmlText(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return text.HTMLToText(s)
+}
 
 // ---- RSS 2.0
 

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,5 +194,33 @@ func TestParseFeedEmptyItemDeadLetters(t *testing.T) {
 	st, _ := ingest.New(ingest.Config{})
 	if _, err := st.ParseAll(p.Items[0].Record, p.Items[0].Format); !errors.Is(err, ingest.ErrEmptyBody) {
 		t.Errorf("err %v", err)
+	}
+}
+
+// BenchmarkParseFeed parses pages of 10,000 items (records built, HTML made
+// text); ns/op is per page.
+func BenchmarkParseFeed(b *testing.B) {
+	var rss, jf strings.Builder
+	rss.WriteString(`<rss version="2.0"><channel><title>t</title>`)
+	jf.WriteString(`{"version":"https://jsonfeed.org/version/1.1","items":[`)
+	for i := range 10000 {
+		fmt.Fprintf(&rss, `<item><guid>https://x.example/%d</guid><title>Item %d</title><description>&lt;p&gt;Paragraph one of item %d.&lt;/p&gt;&lt;p&gt;Two.&lt;/p&gt;</description><category>News</category><pubDate>Tue, 01 Dec 2026 09:30:00 GMT</pubDate></item>`, i, i, i)
+		if i > 0 {
+			jf.WriteByte(',')
+		}
+		fmt.Fprintf(&jf, `{"id":"x-%d","title":"Item %d","content_html":"<p>Paragraph one of item %d.</p><p>Two.</p>","tags":["News"],"date_published":"2026-12-01T09:30:00Z"}`, i, i, i)
+	}
+	rss.WriteString(`</channel></rss>`)
+	jf.WriteString(`]}`)
+	for _, tc := range []struct{ name, format, data string }{{"rss", ingest.FeedRSS, rss.String()}, {"jsonfeed", ingest.FeedJSONFeed, jf.String()}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(tc.data)))
+			for b.Loop() {
+				p, err := ingest.ParseFeed([]byte(tc.data), tc.format, ingest.FeedOptions{Feed: "bench"})
+				if err != nil || len(p.Items) != 10000 {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
