@@ -138,6 +138,7 @@ func TestKillFeedPollerHoldingLeases(t *testing.T) {
 	// Items keep coming; a is killed halfway, holding the leases.
 	stopAdding := make(chan struct{})
 	addDone := make(chan struct{})
+	killed := make(chan time.Time, 1)
 	go func() {
 		defer close(addDone)
 		for i := 5; i < perFeed; i++ {
@@ -159,11 +160,12 @@ func TestKillFeedPollerHoldingLeases(t *testing.T) {
 				}
 				t.Logf("killing a while it holds %d of %d leases", held, len(gs))
 				a.kill(t)
+				killed <- time.Now()
 			}
 		}
 	}()
 	<-addDone
-	killedAt := time.Now()
+	killedAt := <-killed
 	pipelinetest.Eventually(t, 30*time.Second, func() bool {
 		h := leaseHolders(t, js)
 		for _, g := range gs {
@@ -173,7 +175,7 @@ func TestKillFeedPollerHoldingLeases(t *testing.T) {
 		}
 		return true
 	}, "process b took every feed over: %v", leaseHolders(t, js))
-	t.Logf("b holds every feed %s after the last item was added", time.Since(killedAt).Round(time.Millisecond))
+	t.Logf("b holds every feed %s after the kill (lease 1s, every 200ms)", time.Since(killedAt).Round(time.Millisecond))
 	names := proto.Live()
 	for _, g := range gs {
 		pipelinetest.Eventually(t, 30*time.Second, func() bool {
