@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/wirestream/wirestream/internal/feeds"
 	"github.com/wirestream/wirestream/internal/httppush"
 	"github.com/wirestream/wirestream/internal/httpread"
 	"github.com/wirestream/wirestream/internal/httpserve"
@@ -26,7 +29,7 @@ import (
 )
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "[--nats URL] [--listen HOST:PORT] [--data DIR] [--stages all|none|ingest,dedupe,tag,publish] [--workers N]")
+	fs := newFlags(e, "run", "[--nats URL] [--listen HOST:PORT] [--data DIR] [--stages all|none|ingest,dedupe,tag,publish] [--workers N] [--feeds FILE]")
 	conn := addConnFlags(fs, e)
 	listen := fs.String("listen", "127.0.0.1:4222", "client address of the embedded NATS server (without --nats)")
 	data := fs.String("data", "./data", "JetStream store directory of the embedded server (without --nats)")
@@ -51,8 +54,16 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	webhooksFile := fs.String("webhooks", "", "deliver stories to the webhooks of this YAML file (docs/webhooks.md)")
 	websocketAddr := fs.String("websocket", "", "open the embedded NATS server's WebSocket listener on HOST:PORT for browser clients (without --nats)")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics, /healthz and /readyz on HOST:PORT (off when empty)")
+	feedsFile := fs.String("feeds", "", "poll the feeds listed in this YAML file into the raw history (README: Connect your feeds)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var feedList []feeds.Feed
+	if *feedsFile != "" {
+		var err error
+		if feedList, err = feeds.LoadFile(*feedsFile, e.getenv); err != nil {
+			return usagef("--feeds %v", err)
+		}
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
@@ -228,6 +239,33 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	} else {
 		close(hooksDone)
 	}
+	feedsDone := make(chan struct{})
+	close(feedsDone)
+	if len(feedList) > 0 {
+		var reg prometheus.Registerer
+		if cfg.Registry != nil {
+			reg = cfg.Registry
+		}
+		fctx, fcancel := context.WithTimeout(ctx, 30*time.Second)
+		eng, err := feeds.New(fctx, js, feeds.Config{Feeds: feedList, Names: proto.Live(), Reader: wiring.RawReader(proto.Live()),
+			Replicas: *replicas, Limits: proto.Limits{StoryBytes: *maxBytes}, Registry: reg}, log.Named("feeds"))
+		fcancel()
+		if err != nil {
+			nc.Close()
+			if stopServer != nil {
+				stopServer()
+			}
+			return err
+		}
+		if !slices.Contains(names, "ingest") {
+			log.Info("polling feeds without the ingest stage here: their items wait in the raw history for the process that runs it")
+		}
+		feedsDone = make(chan struct{})
+		go func() {
+			defer close(feedsDone)
+			_ = eng.Run(runCtx)
+		}()
+	}
 	log.Info("running stages", zap.Strings("stages", names), zap.Int("workers", *workers))
 	var sts []*pipeline.Stage
 	var errc <-chan error
@@ -242,6 +280,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	runErr := <-errc
 	stopRun()
 	<-hooksDone
+	<-feedsDone // pollers stopped, leases given up
 	// Shutdown order: stages drained (RunStages returned, their connections
 	// drained), then the main connection, then the embedded server.
 	drainConn(nc, log)

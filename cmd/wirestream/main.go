@@ -61,6 +61,7 @@ func commands() []command {
 		{"enrich", "run the stages offline over files (or stdin), no NATS", cmdEnrich},
 		{"webhooks", "list the webhooks' delivery state (pending, in flight, dead letters)", cmdWebhooks},
 		{"subjects", "print the NATS subject of a region or topic", cmdSubjects},
+		{"feeds", "print the state of each polled feed (last poll, last item, error, lease holder)", cmdFeeds},
 		{"replay", "re-run stories from the history or from archives through the current stages", cmdReplay},
 		{"diff", "compare a replay namespace's enriched output with the live output or another namespace", cmdDiff},
 		{"namespaces", "list replay namespaces with their size and age; --drop NAME deletes one", cmdNamespaces},

@@ -141,6 +141,8 @@ func (st *Stage) Parse(data []byte, format string) (*proto.Story, error) {
 		}
 	case FormatText:
 		s = parseText(string(data))
+	case FeedCursorJSON:
+		err = cursorItemError(data)
 	case FormatNITF:
 		s, err = ParseNITF(data)
 	case FormatANPA, FormatIPTC7901:
