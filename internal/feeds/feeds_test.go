@@ -159,7 +159,7 @@ func feed(name, url string) feeds.Feed {
 
 func eventually(t *testing.T, cond func() bool, msg string, args ...any) {
 	t.Helper()
-	pipelinetest.Eventually(t, 15*time.Second, cond, msg, args...)
+	pipelinetest.Eventually(t, 30*time.Second, cond, msg, args...)
 }
 
 func TestRSSEachItemOnce(t *testing.T) {

@@ -14,6 +14,7 @@ func TestOnePollerPerFeed(t *testing.T) {
 	srv := newFeedServer(t, rssFeed(rssItem("a", "Alpha.")))
 	srv.set(rssFeed(rssItem("a", "Alpha.")), true) // every poll a 200: publishes would show
 	f := feed("shared", srv.URL)
+	f.Lease = 10 * time.Second // a loaded machine must not make the holder miss a renewal
 	a := runEngine(t, js, "proc-a", f)
 	b := runEngine(t, js, "proc-b", f)
 	eventually(t, func() bool { return raw(t, js, "shared") == 1 }, "item stored")

@@ -375,7 +375,7 @@ func (p *poller) poll(ctx context.Context, st *State, save func(*State) error) (
 			res.notModified = res.pages == 1
 			return res, nil
 		}
-		pg, err := ingest.ParseFeed(resp.body, p.f.Format, ingest.FeedOptions{Feed: p.f.Name, ContentType: resp.contentType, Rendition: p.f.Rendition})
+		pg, err := ingest.ParseFeed(resp.body, p.f.Format, ingest.FeedOptions{Feed: p.f.Name, Rendition: p.f.Rendition})
 		if err != nil {
 			return res, &FetchError{Kind: KindParse, Status: resp.status, Err: fmt.Errorf("GET %s: %v", redactURL(u), err)}
 		}
@@ -383,8 +383,17 @@ func (p *poller) poll(ctx context.Context, st *State, save func(*State) error) (
 			cursor = true
 		}
 		res.listed += len(pg.Items)
-		var pubErr error
+		// Publishes and their acknowledgements are not cut short by a
+		// shutdown or a lost lease (ctx): what was sent is waited for and
+		// recorded in seen, so the state never forgets a stored item. ctx
+		// stops the loop before the next item instead.
+		pubCtx := context.WithoutCancel(ctx)
+		var pubErr, stopErr error
 		for _, it := range pg.Items {
+			if err := ctx.Err(); err != nil {
+				stopErr = err
+				break
+			}
 			id := it.ID
 			key := itemKey(id, it.Version)
 			if listed[key] {
@@ -397,7 +406,8 @@ func (p *poller) poll(ctx context.Context, st *State, save func(*State) error) (
 			}
 			rec, format, err := p.record(ctx, resp.url, it)
 			if err != nil {
-				return res, err
+				stopErr = err
+				break
 			}
 			if limit := p.e.cfg.Limits.StoryBytes; len(rec) > limit {
 				p.log.Warn("feed item over the story limit: published cut, ingest rejects it", zap.String("item", clipID(id)), zap.Int("bytes", len(rec)), zap.Int("limit", limit))
@@ -407,7 +417,7 @@ func (p *poller) poll(ctx context.Context, st *State, save func(*State) error) (
 				id = it.Version
 			}
 			meta := proto.RawMeta{Format: format, Source: p.f.Name, Origin: "feed " + p.f.Name + " item " + clipID(id), Received: proto.FromTime(time.Now())}
-			err = p.pub.Publish(ctx, pipeline.RawMsg{Data: rec, Meta: meta, ID: MsgID(p.f.Name, id, it.Version)}, func(a pipeline.RawAck) {
+			err = p.pub.Publish(pubCtx, pipeline.RawMsg{Data: rec, Meta: meta, ID: MsgID(p.f.Name, id, it.Version)}, func(a pipeline.RawAck) {
 				if a.Err != nil {
 					if pubErr == nil {
 						pubErr = fmt.Errorf("%w: item %s: %v", errPublish, clipID(id), a.Err)
@@ -426,14 +436,17 @@ func (p *poller) poll(ctx context.Context, st *State, save func(*State) error) (
 				p.e.m.items.WithLabelValues(p.f.Name).Inc()
 			})
 			if err != nil {
-				return res, fmt.Errorf("%w: %v", errPublish, err)
+				stopErr = fmt.Errorf("%w: %v", errPublish, err)
+				break
 			}
 		}
-		if err := p.pub.Flush(ctx); err != nil {
-			merge()
-			return res, fmt.Errorf("%w: %v", errPublish, err)
+		if err := p.pub.Flush(pubCtx); err != nil && stopErr == nil {
+			stopErr = fmt.Errorf("%w: %v", errPublish, err)
 		}
 		merge()
+		if stopErr != nil {
+			return res, stopErr
+		}
 		if pubErr != nil {
 			return res, pubErr
 		}

@@ -79,8 +79,6 @@ type FeedOptions struct {
 	// Feed is the feed's name: categories become subjects of scheme
 	// "feed:<Feed>".
 	Feed string
-	// ContentType is the response's Content-Type, a hint for auto.
-	ContentType string
 	// Rendition is the preferred rendition format of cursor-json items
 	// (ninjs, newsml or nitf); empty: ninjs, then newsml, then nitf.
 	Rendition string
