@@ -151,27 +151,7 @@ func wireHeadFormat(head []byte) string {
 // around a record is trimmed. Text before the first message is a record of
 // its own (ingest rejects it: it does not open with SOH).
 func splitWire(br *bufio.Reader, line, maxRecord int, format string, fn func(Record) error) error {
-	rec := record{limit: maxRecord + 1}
-	started, startLine := false, 0
-	add := func(b []byte) {
-		if !started {
-			t := bytes.TrimLeft(b, blank)
-			line += bytes.Count(b[:len(b)-len(t)], []byte{'\n'})
-			if len(t) == 0 {
-				return
-			}
-			started, startLine, b = true, line, t
-		}
-		line += bytes.Count(b, []byte{'\n'})
-		rec.add(b)
-	}
-	emit := func() error {
-		if !started {
-			return nil
-		}
-		started = false
-		return fn(Record{Data: rec.take(), Line: startLine, Format: format})
-	}
+	p := parts{rec: record{limit: maxRecord + 1}, line: line, format: format, fn: fn}
 	lineStart := true
 	for {
 		chunk, rerr := br.ReadSlice('\n')
@@ -182,19 +162,19 @@ func splitWire(br *bufio.Reader, line, maxRecord int, format string, fn func(Rec
 				i = 0
 			}
 			if i < 0 {
-				add(chunk)
+				p.add(chunk)
 				break
 			}
-			add(chunk[:i])
-			if err := emit(); err != nil {
+			p.add(chunk[:i])
+			if err := p.emit(); err != nil {
 				return err
 			}
-			add(chunk[i : i+1])
+			p.add(chunk[i : i+1])
 			chunk, atStart = chunk[i+1:], false
 		}
 		lineStart = rerr == nil
 		if rerr == io.EOF {
-			return emit()
+			return p.emit()
 		}
 		if rerr != nil && rerr != bufio.ErrBufferFull {
 			return rerr
@@ -259,6 +239,40 @@ func looksLikeJSONLines(lines [][]byte) bool {
 // record collects one record's bytes up to a limit (maxRecord+1): what
 // comes after is skipped, noting whether any of it was more than blank
 // space (then the record is over the limit as it stands).
+// parts builds the records of a splitter that cuts its input at
+// separators: blank space before a part is skipped (its lines still
+// counted), and a part's line is that of its first other byte.
+type parts struct {
+	rec       record
+	line      int // the line of the next byte added
+	started   bool
+	startLine int
+	format    string
+	fn        func(Record) error
+}
+
+func (p *parts) add(b []byte) {
+	if !p.started {
+		t := bytes.TrimLeft(b, blank)
+		p.line += bytes.Count(b[:len(b)-len(t)], []byte{'\n'})
+		if len(t) == 0 {
+			return
+		}
+		p.started, p.startLine, b = true, p.line, t
+	}
+	p.line += bytes.Count(b, []byte{'\n'})
+	p.rec.add(b)
+}
+
+// emit delivers the part begun, if any.
+func (p *parts) emit() error {
+	if !p.started {
+		return nil
+	}
+	p.started = false
+	return p.fn(Record{Data: p.rec.take(), Line: p.startLine, Format: p.format})
+}
+
 type record struct {
 	data  []byte
 	limit int
@@ -406,27 +420,7 @@ func splitJSON(br *bufio.Reader, line, maxRecord int, fn func(Record) error) err
 // (a form feed for text; -1: none) separates parts; blank space around a
 // part is trimmed, and its line is that of its first other byte.
 func splitParts(br *bufio.Reader, line, maxRecord int, format string, sep int, fn func(Record) error) error {
-	rec := record{limit: maxRecord + 1}
-	started, startLine := false, 0
-	add := func(b []byte) {
-		if !started {
-			t := bytes.TrimLeft(b, blank)
-			line += bytes.Count(b[:len(b)-len(t)], []byte{'\n'})
-			if len(t) == 0 {
-				return
-			}
-			started, startLine, b = true, line, t
-		}
-		line += bytes.Count(b, []byte{'\n'})
-		rec.add(b)
-	}
-	emit := func() error {
-		if !started {
-			return nil
-		}
-		started = false
-		return fn(Record{Data: rec.take(), Line: startLine, Format: format})
-	}
+	p := parts{rec: record{limit: maxRecord + 1}, line: line, format: format, fn: fn}
 	for {
 		chunk, rerr := br.ReadSlice('\n')
 		for len(chunk) > 0 {
@@ -435,17 +429,17 @@ func splitParts(br *bufio.Reader, line, maxRecord int, format string, sep int, f
 				i = bytes.IndexByte(chunk, byte(sep))
 			}
 			if i < 0 {
-				add(chunk)
+				p.add(chunk)
 				break
 			}
-			add(chunk[:i])
-			if err := emit(); err != nil {
+			p.add(chunk[:i])
+			if err := p.emit(); err != nil {
 				return err
 			}
 			chunk = chunk[i+1:]
 		}
 		if rerr == io.EOF {
-			return emit()
+			return p.emit()
 		}
 		if rerr != nil && rerr != bufio.ErrBufferFull {
 			return rerr
