@@ -24,7 +24,6 @@ import (
 
 	"github.com/wirestream/wirestream/internal/httpread"
 	"github.com/wirestream/wirestream/internal/httpserve"
-	"github.com/wirestream/wirestream/internal/outfilter"
 	"github.com/wirestream/wirestream/internal/outfilter/outtest"
 	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/internal/wiring/wiringtest"
@@ -70,32 +69,6 @@ func serve(t *testing.T, p *wiringtest.Pipeline, cfg httpread.Config, lim httpse
 	return &server{base: "http://" + addr.String(), h: h, p: p}
 }
 
-// want is the output sequences (oldest first) of the full stories f matches.
-func want(t *testing.T, p *wiringtest.Pipeline, f pipeline.Filter) []uint64 {
-	t.Helper()
-	ctx := pipelinetest.Context(t, 20*time.Second)
-	st, err := p.JS.Stream(ctx, p.Names.OutStream())
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, _ := st.Info(ctx)
-	var seqs []uint64
-	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if err != nil || m.Subject != p.Names.OutAll() {
-			continue
-		}
-		s, err := outfilter.Decode(m.Header, m.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Match(s, m.Header.Get(proto.HeaderNodes)) {
-			seqs = append(seqs, seq)
-		}
-	}
-	return seqs
-}
-
 func get(t *testing.T, u string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
@@ -118,7 +91,7 @@ func TestPagesAndLookup(t *testing.T) {
 	kill := outtest.Story{URI: stories[1].URI, Version: "2", UZ: true, Kill: true}
 	outtest.Feed(t, s.p, 1, []outtest.Story{kill}, 16)
 
-	uz := want(t, s.p, pipeline.Filter{Regions: []string{"143"}})
+	uz := s.p.OutSeqs(t, pipeline.Filter{Regions: []string{"143"}})
 	if len(uz) < 10 {
 		t.Fatalf("only %d stories in central Asia; the generated corpus has 10 plus a kill", len(uz))
 	}
@@ -261,7 +234,7 @@ func TestStreamResumes(t *testing.T) {
 	more := outtest.Stories(2, 12, 9)
 	more = append(more, outtest.Story{URI: first[1].URI, Version: "2", UZ: true, Kill: true})
 	outtest.Feed(t, s.p, 2, more, 22)
-	uz := want(t, s.p, pipeline.Filter{Regions: []string{"UZ"}})
+	uz := s.p.OutSeqs(t, pipeline.Filter{Regions: []string{"UZ"}})
 
 	time.Sleep(2 * lim.WriteTimeout) // the resumed stream must outlive the server's timeouts
 	_, r = openStream(t, s.base+"/v1/stream?region=UZ", "Last-Event-ID", strconv.FormatUint(last, 10))

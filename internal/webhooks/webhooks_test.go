@@ -145,32 +145,6 @@ func (r *receiver) snapshot() (accepted map[string]int, seqs []uint64, failed in
 	return acc, slices.Clone(r.seqs), r.failed, slices.Clone(r.bad)
 }
 
-// want is the output sequences (oldest first) of the full stories f matches.
-func want(t *testing.T, p *wiringtest.Pipeline, f pipeline.Filter) []uint64 {
-	t.Helper()
-	ctx := pipelinetest.Context(t, 20*time.Second)
-	st, err := p.JS.Stream(ctx, p.Names.OutStream())
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, _ := st.Info(ctx)
-	var seqs []uint64
-	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if err != nil || m.Subject != p.Names.OutAll() {
-			continue
-		}
-		s, err := outfilter.Decode(m.Header, m.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Match(s, m.Header.Get(proto.HeaderNodes)) {
-			seqs = append(seqs, seq)
-		}
-	}
-	return seqs
-}
-
 func testLog() *zap.Logger {
 	if os.Getenv("WS_TEST_LOG") == "" {
 		return nil
@@ -266,7 +240,7 @@ webhooks:
 	pipelinetest.Eventually(t, 60*time.Second, func() bool {
 		return pipelinetest.StreamMsgs(t, p.JS, p.Names.OutStream(), p.Names.OutAll()) == 31
 	}, "pipeline did not publish every story")
-	wantSeqs := want(t, p, hooks[0].Filter)
+	wantSeqs := p.OutSeqs(t, hooks[0].Filter)
 	if len(wantSeqs) != 21 {
 		t.Fatalf("%d stories match central Asia, want 20 and a kill", len(wantSeqs))
 	}
@@ -353,7 +327,7 @@ webhooks:
 `, nil)
 	process(t, p.JS, webhooks.Config{Names: p.Names, Hooks: hooks})
 	outtest.Feed(t, p, 9, stories, 6)
-	wantSeqs := want(t, p, pipeline.Filter{})
+	wantSeqs := p.OutSeqs(t, pipeline.Filter{})
 	pipelinetest.Eventually(t, 30*time.Second, func() bool { a, _, _, _ := rcv.snapshot(); return len(a) == 5 }, "receiver did not get the 5 good stories")
 	_, seqs, failed, _ := rcv.snapshot()
 	ctx := pipelinetest.Context(t, 10*time.Second)

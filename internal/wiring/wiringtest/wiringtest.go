@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wirestream/wirestream/internal/fileingest"
+	"github.com/wirestream/wirestream/internal/outfilter"
 	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
@@ -147,4 +148,35 @@ func testLog() *zap.Logger {
 	}
 	l, _ := zap.NewDevelopment()
 	return l
+}
+
+// OutSeqs is the output sequences (oldest first) of the full stories on
+// the out.all subject that f matches, read back from the output stream:
+// what a filtered reader of the output should deliver.
+func (p *Pipeline) OutSeqs(t *testing.T, f pipeline.Filter) []uint64 {
+	t.Helper()
+	ctx := pipelinetest.Context(t, 20*time.Second)
+	st, err := p.JS.Stream(ctx, p.Names.OutStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for seq := uint64(1); seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil || m.Subject != p.Names.OutAll() {
+			continue
+		}
+		s, err := outfilter.Decode(m.Header, m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Match(s, m.Header.Get(proto.HeaderNodes)) {
+			seqs = append(seqs, seq)
+		}
+	}
+	return seqs
 }
