@@ -215,4 +215,31 @@ func TestTailCombinedFilters(t *testing.T) {
 			t.Logf("tail %v: %d stories", c.args, len(expect))
 		})
 	}
+
+	// The newer ninjs formats on the live output: every line valid against
+	// IPTC's schema, each matching story once.
+	schemas := ninjsSchemas(t)
+	for _, format := range []string{proto.FormatNinjs2, proto.FormatNinjs3} {
+		t.Run("format "+format, func(t *testing.T) {
+			w := want{regions: []string{"142"}}
+			expect := map[string]int{}
+			for _, s := range stories {
+				if w.match(s) {
+					expect[key(s)]++
+				}
+			}
+			tctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+			defer cancel()
+			_, stdout, stderr := runCLI(tctx, "", "tail", "--nats", url, "--from-start", "--region", "142", "--format", format)
+			got := checkNinjsLines(t, schemas[format], format, []byte(stdout))
+			if len(got) != len(expect) {
+				t.Errorf("tail --format %s printed %d stories, want %d (stderr %s)", format, len(got), len(expect), stderr)
+			}
+			for k, n := range got {
+				if n != 1 || expect[k] != 1 {
+					t.Errorf("tail --format %s printed %s %d times, want %d", format, k, n, expect[k])
+				}
+			}
+		})
+	}
 }
