@@ -66,7 +66,14 @@ type Hook struct {
 	BackoffMin, BackoffMax time.Duration
 	// Format is the body's format (proto.Render; "" is ninjs1).
 	Format string
+	// GiveUpOn is the HTTP statuses after which a story is dead-lettered at
+	// once instead of retried: answers that say posting the same body
+	// again cannot succeed (default 410 Gone and 413 Content Too Large).
+	GiveUpOn []int
 }
+
+// DefaultGiveUpOn is the default Hook.GiveUpOn.
+var DefaultGiveUpOn = []int{410, 413}
 
 // Consumer is the durable consumer name of the hook.
 func (h Hook) Consumer() string { return ConsumerPrefix + h.Name }
@@ -110,6 +117,7 @@ type fileHook struct {
 	BackoffMin  string  `yaml:"backoff_min"`
 	BackoffMax  string  `yaml:"backoff_max"`
 	Format      string  `yaml:"format"`
+	GiveUpOn    *[]int  `yaml:"give_up_on"`
 }
 
 type file struct {
@@ -280,6 +288,15 @@ func (fh fileHook) hook(data *wiring.Data, n proto.Names, getenv func(string) (s
 		return h, errors.New(strings.TrimPrefix(err.Error(), outfilter.ErrFilter.Error()+": "))
 	}
 	h.Format = fh.Format
+	h.GiveUpOn = DefaultGiveUpOn
+	if fh.GiveUpOn != nil {
+		h.GiveUpOn = *fh.GiveUpOn
+		for _, c := range h.GiveUpOn {
+			if c < 400 || c > 599 || c == 408 || c == 429 {
+				return h, fmt.Errorf("give_up_on %d: a 4xx or 5xx status other than 408 and 429 (those ask for a retry)", c)
+			}
+		}
+	}
 	if h.BackoffMax < h.BackoffMin {
 		return h, fmt.Errorf("backoff_max %s is under backoff_min %s", h.BackoffMax, h.BackoffMin)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -242,7 +243,7 @@ func (d *Dispatcher) handle(ctx context.Context, h Hook, m jetstream.Msg, log *z
 	log = log.With(zap.Uint64("stream_seq", md.Sequence.Stream), zap.Uint64("delivered", md.NumDelivered))
 	s, err := outfilter.Decode(m.Headers(), m.Data())
 	if err != nil {
-		d.deadLetter(ctx, h, m, md, 0, "undecodable output message: "+err.Error(), log)
+		d.deadLetter(ctx, h, m, md, 0, "permanent", "undecodable output message: "+err.Error(), log)
 		return
 	}
 	if !h.Filter.Match(s, m.Headers().Get(proto.HeaderNodes)) {
@@ -251,7 +252,7 @@ func (d *Dispatcher) handle(ctx context.Context, h Hook, m jetstream.Msg, log *z
 	}
 	body, err := outfilter.Render(m.Headers(), m.Data(), s, h.Format)
 	if err != nil {
-		d.deadLetter(ctx, h, m, md, 0, "encode: "+err.Error(), log)
+		d.deadLetter(ctx, h, m, md, 0, "permanent", "encode: "+err.Error(), log)
 		return
 	}
 	event := outfilter.Event(s)
@@ -269,8 +270,12 @@ func (d *Dispatcher) handle(ctx context.Context, h Hook, m jetstream.Msg, log *z
 		return
 	}
 	d.m.failed.WithLabelValues(h.Name).Inc()
+	if slices.Contains(h.GiveUpOn, status) {
+		d.deadLetter(ctx, h, m, md, status, "permanent", fmt.Sprintf("gave up at once (give_up_on %d): %v", status, err), log)
+		return
+	}
 	if int(md.NumDelivered) >= h.MaxAttempts {
-		d.deadLetter(ctx, h, m, md, status, fmt.Sprintf("gave up after %d attempts: %v", md.NumDelivered, err), log)
+		d.deadLetter(ctx, h, m, md, status, "max-deliver", fmt.Sprintf("gave up after %d attempts: %v", md.NumDelivered, err), log)
 		return
 	}
 	wait := backoff(h, md.NumDelivered)
@@ -336,8 +341,9 @@ func (d *Dispatcher) post(ctx context.Context, h Hook, body []byte, event, id st
 }
 
 // deadLetter stores the story on the hook's dead-letter subject with the
-// reason and last status, then terminates it.
-func (d *Dispatcher) deadLetter(ctx context.Context, h Hook, m jetstream.Msg, md *jetstream.MsgMetadata, status int, reason string, log *zap.Logger) {
+// reason, its kind ("permanent": retrying cannot help; "max-deliver": out
+// of attempts) and the last status, then terminates it.
+func (d *Dispatcher) deadLetter(ctx context.Context, h Hook, m jetstream.Msg, md *jetstream.MsgMetadata, status int, kind, reason string, log *zap.Logger) {
 	dl := nats.NewMsg(h.DLQSubject(d.cfg.Names))
 	dl.Data = m.Data()
 	for k, v := range m.Headers() {
@@ -347,7 +353,7 @@ func (d *Dispatcher) deadLetter(ctx context.Context, h Hook, m jetstream.Msg, md
 	}
 	dl.Header.Set(proto.HeaderMsgID, "webhook:"+h.Name+":"+strconv.FormatUint(md.Sequence.Stream, 10))
 	dl.Header.Set(proto.HeaderError, reason)
-	dl.Header.Set(proto.HeaderErrorKind, "max-deliver")
+	dl.Header.Set(proto.HeaderErrorKind, kind)
 	dl.Header.Set(proto.HeaderStage, "webhook")
 	dl.Header.Set(HeaderWebhook, h.Name)
 	dl.Header.Set(HeaderWebhookStatus, strconv.Itoa(status))

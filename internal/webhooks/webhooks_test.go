@@ -383,6 +383,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad timeout", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    timeout: soon\n", "webhook a: timeout"},
 		{"bad format", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    format: xml\n", "webhook a: format \"xml\""},
 		{"bad attempts", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    max_attempts: -1\n", "webhook a: max_attempts"},
+		{"give up on 429", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    give_up_on: [413, 429]\n", "webhook a: give_up_on 429"},
+		{"give up on 2xx", "webhooks:\n  - name: a\n    url: http://x/\n    secret: s\n    give_up_on: [204]\n", "webhook a: give_up_on 204"},
 		{"twice", "webhooks:\n  - {name: a, url: 'http://x/', secret: s}\n  - {name: A, url: 'http://y/', secret: s}\n", "webhook A: name: used twice"},
 		{"secret not echoed", "webhooks:\n  - name: a\n    url: http://x/\n    secret: ${SECRET}\n    urgency: 0\n", "webhook a: urgency"},
 	}
@@ -405,5 +407,68 @@ func TestParseErrors(t *testing.T) {
 	}
 	if s := h.Secret.String(); s != "[redacted]" {
 		t.Fatalf("secret prints as %q", s)
+	}
+	if !slices.Equal(h.GiveUpOn, []int{410, 413}) {
+		t.Fatalf("give_up_on by default %v", h.GiveUpOn)
+	}
+	if h := parseHooks(t, "webhooks:\n  - {name: a, url: 'http://x/', secret: s, give_up_on: []}\n", nil)[0]; len(h.GiveUpOn) != 0 {
+		t.Fatalf("give_up_on: [] gives %v, want none (retry every answer)", h.GiveUpOn)
+	}
+}
+
+// TestGiveUpAtOnce: a story the receiver answers 413 (or another give_up_on
+// status) is dead-lettered after that one post, not retried max_attempts
+// times; a 503 for another story is still retried, and it arrives.
+func TestGiveUpAtOnce(t *testing.T) {
+	p := wiringtest.Start(t, pipeline.StreamsConfig{}, nil)
+	stories := outtest.Stories(9, 0, 6)
+	tooBig := webhooks.DeliveryID("all", stories[1].URI, "1", "story")
+	busy := webhooks.DeliveryID("all", stories[3].URI, "1", "story")
+	var mu sync.Mutex
+	busyPosts := 0
+	rcv := newReceiver(t, "k", "all", func(_ int, id string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case id == tooBig:
+			return http.StatusRequestEntityTooLarge
+		case id == busy:
+			if busyPosts++; busyPosts <= 2 {
+				return http.StatusServiceUnavailable
+			}
+		}
+		return http.StatusNoContent
+	})
+	hooks := parseHooks(t, `
+webhooks:
+  - name: all
+    url: `+rcv.url()+`
+    secret: k
+    max_attempts: 10
+    backoff_min: 10ms
+    backoff_max: 20ms
+`, nil)
+	process(t, p.JS, webhooks.Config{Names: p.Names, Hooks: hooks})
+	outtest.Feed(t, p, 9, stories, 6)
+	pipelinetest.Eventually(t, 30*time.Second, func() bool { a, _, _, _ := rcv.snapshot(); return len(a) == 5 }, "receiver did not get the 5 other stories")
+	accepted, _, failed, _ := rcv.snapshot()
+	ctx := pipelinetest.Context(t, 10*time.Second)
+	dlq, err := p.JS.Stream(ctx, p.Names.DLQStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := dlq.GetLastMsgForSubject(ctx, hooks[0].DLQSubject(p.Names))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Header.Get(webhooks.HeaderWebhookStatus) != "413" || m.Header.Get(proto.HeaderDeliveredCount) != "1" || m.Header.Get(proto.HeaderErrorKind) != "permanent" ||
+		m.Header.Get(proto.HeaderStoryURI) != stories[1].URI || !strings.Contains(m.Header.Get(proto.HeaderError), "give_up_on 413") {
+		t.Fatalf("dead letter headers %v", m.Header)
+	}
+	if accepted[busy] != 1 {
+		t.Fatalf("the story answered 503 twice was accepted %d times, want 1", accepted[busy])
+	}
+	if failed != 3 { // one 413, two 503
+		t.Fatalf("%d refused posts, want 3", failed)
 	}
 }
