@@ -9,6 +9,7 @@
 //	GET /v1/desk/areas              countries, M49 regions and topics, for pickers and the map
 //	GET /v1/desk/story?uri=URI      a story's versions with what changed, its explanation, its copies
 //	GET /v1/desk/pipeline           the operator's figures
+//	GET /v1/desk/resolve?region=|topic=  what a user typed, as a code (the CLI's rules)
 package desk
 
 import (
@@ -102,6 +103,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.story(w, r)
 		case "/v1/desk/pipeline":
 			h.pipeline(w, r)
+		case "/v1/desk/resolve":
+			h.resolve(w, r)
 		default:
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found: GET /v1/desk/areas, /v1/desk/story?uri=, /v1/desk/pipeline"})
 		}
@@ -194,4 +197,30 @@ func (h *Handler) areas(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	writeJSON(w, http.StatusOK, out)
+}
+
+// resolve turns what a user typed for a region or a topic into its code,
+// with the rules of tail and the read API ("Central Asia", "UZ", "143";
+// "politics", "medtop:11000000").
+func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var subj, name string
+	var err error
+	var code string
+	switch {
+	case q.Has("region"):
+		subj, name, err = h.cfg.Data.RegionSubject(h.cfg.Names, q.Get("region"))
+		code = strings.TrimPrefix(subj, h.cfg.Names.Region(""))
+	case q.Has("topic"):
+		subj, name, err = h.cfg.Data.TopicSubject(h.cfg.Names, q.Get("topic"))
+		code = proto.SchemeMedTop + ":" + strings.TrimPrefix(subj, h.cfg.Names.Topic(""))
+	default:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "give region= or topic="})
+		return
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"code": code, "name": name})
 }

@@ -3,6 +3,7 @@ package desk
 import (
 	"errors"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -38,6 +39,23 @@ type Version struct {
 	Changes []Change        `json:"changes,omitempty"` // the body against the version before
 	// HeadlineBefore is the previous version's headline when it differs.
 	HeadlineBefore string `json:"headline_before,omitempty"`
+
+	created proto.Time
+}
+
+// sortVersions orders versions by versioncreated, then by output sequence;
+// a kill goes last whatever its time.
+func sortVersions(vs []Version) {
+	sort.SliceStable(vs, func(i, j int) bool {
+		ki, kj := vs[i].Event == outfilter.EventKill, vs[j].Event == outfilter.EventKill
+		if ki != kj {
+			return kj
+		}
+		if vs[i].created != vs[j].created {
+			return vs[i].created < vs[j].created
+		}
+		return vs[i].Seq < vs[j].Seq
+	})
 }
 
 // Copy is a dedupe decision that linked another story to this one.
@@ -120,7 +138,7 @@ func (h *Handler) story(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := StoryView{URI: uri, Versions: []Version{}, Copies: []Copy{}}
-	var prev, cur *proto.Story
+	var cur *proto.Story
 	for _, seq := range seqs {
 		m, err := out.GetMsg(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -143,16 +161,31 @@ func (h *Handler) story(w http.ResponseWriter, r *http.Request) {
 		if s.Dedupe != nil {
 			v.Dedupe = s.Dedupe.Status
 		}
-		if prev != nil {
-			if prev.BodyText != s.BodyText {
-				v.Changes = WordDiff(prev.BodyText, s.BodyText)
+		v.created = s.VersionCreated
+		view.Versions = append(view.Versions, v)
+		cur = s
+	}
+	// Versions can reach the output out of order (the stages run several
+	// workers): show them in the order of versioncreated, and diff each
+	// against the one before in that order.
+	sortVersions(view.Versions)
+	cur = nil
+	var before *proto.Story
+	for i := range view.Versions {
+		v := &view.Versions[i]
+		s, _ := proto.UnmarshalJSON(v.Story)
+		v.Changes, v.HeadlineBefore = nil, ""
+		if s != nil && before != nil {
+			if before.BodyText != s.BodyText {
+				v.Changes = WordDiff(before.BodyText, s.BodyText)
 			}
-			if prev.Headline != s.Headline {
-				v.HeadlineBefore = prev.Headline
+			if before.Headline != s.Headline {
+				v.HeadlineBefore = before.Headline
 			}
 		}
-		view.Versions = append(view.Versions, v)
-		prev, cur = s, s
+		if s != nil {
+			before, cur = s, s
+		}
 	}
 	if cur == nil {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "the story has aged out of the output stream", "uri": uri})
