@@ -326,8 +326,9 @@
   // ---------- the story view ----------
 
   function evidenceList(evs) {
-    return el("ul", { class: "evidence" }, ...evs.slice(0, 8).map((e) =>
-      el("li", {}, el("q", {}, e.text), ` in ${e.field} [${e.start}–${e.end}] `, el("code", {}, e.rule || e.term || ""))));
+    return el("ul", { class: "evidence" }, ...evs.slice(0, 8).map((e) => e.text
+      ? el("li", {}, el("q", {}, e.text), ` in ${e.field} [${e.start}–${e.end}] `, el("code", {}, e.rule || ""))
+      : el("li", {}, e.rule.startsWith("rollup:") ? `the region of ${areaName(e.rule.slice(7))} ` : "", el("code", {}, e.rule || ""))));
   }
 
   async function openStory(uri, focus) {
