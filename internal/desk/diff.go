@@ -47,6 +47,10 @@ func WordDiff(older, newer string) []Change {
 		if n := len(out); n > 0 && out[n-1].Op == op {
 			out[n-1].Text += text
 			return
+		} else if n > 0 && !endsBlank(out[n-1].Text) && !startsBlank(text) {
+			// The last word of one text meets a word of the other: keep
+			// them apart, as they are in the text each comes from.
+			text = " " + text
 		}
 		out = append(out, Change{op, text})
 	}
@@ -96,3 +100,9 @@ func WordDiff(older, newer string) []Change {
 	emit("=", strings.Join(b[len(b)-s:], ""))
 	return out
 }
+
+func endsBlank(s string) bool {
+	return s != "" && strings.ContainsAny(s[len(s)-1:], " \n\t")
+}
+
+func startsBlank(s string) bool { return s != "" && strings.ContainsAny(s[:1], " \n\t") }
