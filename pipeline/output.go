@@ -222,6 +222,9 @@ func storyMsg(subject string, enc proto.Encoding, s *proto.Story, in *inbound) (
 	}
 	if s.Dedupe != nil {
 		m.Header.Set(proto.HeaderDedupe, s.Dedupe.Status)
+		if s.Dedupe.Of != "" {
+			m.Header.Set(proto.HeaderDedupeOf, s.Dedupe.Of)
+		}
 	}
 	if in != nil {
 		if v := in.header.Get(proto.HeaderReceived); v != "" {

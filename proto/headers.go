@@ -34,6 +34,9 @@ const (
 	HeaderHeadline = "Ws-Headline"
 	// HeaderDedupe repeats the dedupe status on output and audit messages.
 	HeaderDedupe = "Ws-Dedupe"
+	// HeaderDedupeOf is the uri of the story a dedupe decision links this
+	// one to (the story it copies or updates), when there is one.
+	HeaderDedupeOf = "Ws-Dedupe-Of"
 	// HeaderNodes lists, on a full story in the output stream, the node
 	// subjects (region and topic) it was announced on, separated by spaces:
 	// a reader of the full stream can filter by node without decoding.

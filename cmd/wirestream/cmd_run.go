@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/wirestream/wirestream/internal/desk"
 	"github.com/wirestream/wirestream/internal/feeds"
 	"github.com/wirestream/wirestream/internal/httppush"
 	"github.com/wirestream/wirestream/internal/httpread"
@@ -158,9 +160,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	var stages atomic.Pointer[[]*pipeline.Stage]
-	if *metricsAddr != "" {
-		m := metrics.New()
+	var m *metrics.Metrics
+	if *metricsAddr != "" || *httpAddr != "" { // the desk's pipeline page shows the handler latencies too
+		m = metrics.New()
 		cfg.Metrics, cfg.Registry = m.Runtime, m.Registry
+	}
+	if *metricsAddr != "" {
 		addr, err := metrics.Serve(runCtx, *metricsAddr, m, func() error {
 			if !nc.IsConnected() {
 				return fmt.Errorf("NATS %s", nc.Status())
@@ -198,10 +203,14 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		fallback := &deskRef{}
 		rh, err := httpread.New(js, httpread.Config{Names: proto.Live(), Data: gaz, ReadToken: *httpReadToken, PushToken: *httpToken,
-			Push: h, Origins: outfilter.SplitList(*httpOrigins), MaxStreams: *httpStreams}, log.Named("http"))
+			Push: h, Origins: outfilter.SplitList(*httpOrigins), MaxStreams: *httpStreams, Fallback: fallback}, log.Named("http"))
 		if err != nil {
 			return usagef("--http-cors-origins: %v", err)
+		}
+		if fallback.h, err = desk.New(js, desk.Config{Names: proto.Live(), Data: gaz, Read: rh, Gatherer: m.Registry, Hooks: hooks}, log.Named("desk")); err != nil {
+			return err
 		}
 		go func() { _ = rh.Run(runCtx) }()
 		addr, err := httpserve.Serve(runCtx, *httpAddr, rh)
@@ -214,6 +223,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 		log.Info("accepting HTTP push", zap.String("url", "http://"+addr.String()+"/v1/stories"), zap.Bool("token", *httpToken != ""))
 		log.Info("serving the HTTP read API", zap.String("url", "http://"+addr.String()+"/v1/stream"), zap.Bool("read_token", *httpReadToken != ""))
+		log.Info("serving the wire desk", zap.String("url", "http://"+addr.String()+"/"), zap.String("pipeline", "http://"+addr.String()+"/pipeline"))
 	}
 	hooksDone := make(chan struct{})
 	if len(hooks) > 0 {
@@ -327,3 +337,9 @@ func parseNodeSubjects(v string) (bool, error) {
 	}
 	return false, usagef("--node-subjects %q: stored or live", v)
 }
+
+// deskRef lets the read API hand other paths to the desk, which is made
+// after it (the desk reads through the read API's index).
+type deskRef struct{ h http.Handler }
+
+func (d *deskRef) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.h.ServeHTTP(w, r) }

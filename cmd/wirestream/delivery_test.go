@@ -90,6 +90,17 @@ func TestRunReadAPIWebhooksWebsocket(t *testing.T) {
 		defer mu.Unlock()
 		return len(posts) == 1 && strings.Contains(posts[0], "ANKARA")
 	}, "webhook not delivered")
+	// The desk: its page without a token (it holds no data), its figures
+	// with the read token only, and the webhook among them.
+	if code, body := do("GET", "/", "", "", ""); code != 200 || !strings.Contains(body, "wirestream desk") {
+		t.Fatalf("desk page: %d %.200s", code, body)
+	}
+	if code, body := do("GET", "/v1/desk/pipeline", "", "", ""); code != 401 {
+		t.Fatalf("desk figures without the token: %d %.200s", code, body)
+	}
+	if code, body := do("GET", "/v1/desk/pipeline", "read", "", ""); code != 200 || !strings.Contains(body, `"name":"turkey"`) || !strings.Contains(body, `"name":"publish"`) {
+		t.Fatalf("desk figures: %d %.300s", code, body)
+	}
 	code, stdout, stderr := runCLI(ctx, "", "webhooks", "--nats", "nats://127.0.0.1:"+port)
 	if code != 0 || !strings.Contains(stdout, "turkey") || !strings.Contains(stdout, "ws-hook-turkey") {
 		t.Fatalf("webhooks: exit %d %q %q", code, stdout, stderr)

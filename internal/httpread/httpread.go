@@ -43,6 +43,9 @@ type Config struct {
 	PushToken string
 	// Push, when set, serves POST /v1/stories (internal/httppush).
 	Push http.Handler
+	// Fallback, when set, serves every other path (the desk pages); it
+	// checks reads with Handler.Authorize.
+	Fallback http.Handler
 	// Origins allowed by CORS ("*" for any); none: no CORS headers.
 	Origins []string
 	// DefaultLimit and MaxLimit bound a page (default 20 and 200 stories).
@@ -213,6 +216,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.auth(w, r, true) {
 			h.stream(w, r)
 		}
+	case h.cfg.Fallback != nil:
+		h.cfg.Fallback.ServeHTTP(w, r)
 	default:
 		fail(w, r, http.StatusNotFound, "", "not found: GET /v1/stories, GET /v1/stories/{uri}, GET /v1/stream"+map[bool]string{true: ", POST /v1/stories"}[h.cfg.Push != nil])
 	}
@@ -229,6 +234,21 @@ func (h *Handler) notAllowed(w http.ResponseWriter, r *http.Request, allow strin
 	w.Header().Set("Allow", allow)
 	fail(w, r, http.StatusMethodNotAllowed, "", fmt.Sprintf("method %s not allowed here: use %s", r.Method, allow))
 }
+
+// Authorize checks the bearer token of a read as the read API does,
+// answering 401 itself when it is missing or wrong.
+func (h *Handler) Authorize(w http.ResponseWriter, r *http.Request) bool { return h.auth(w, r, false) }
+
+// Versions returns the output sequences of the versions of uri the index
+// holds (at most 16, oldest first), and whether the index has read the
+// stream once.
+func (h *Handler) Versions(uri string) (seqs []uint64, ready bool) {
+	return h.index.versions(uri), h.index.ready.Load()
+}
+
+// Copies returns the audit stream sequences of the dedupe decisions that
+// link other stories to uri (at most 32, oldest first).
+func (h *Handler) Copies(uri string) []uint64 { return h.index.copiesOf(uri) }
 
 // auth checks the bearer token of a read. EventSource in browsers cannot
 // set headers, so the event stream also takes ?access_token=.

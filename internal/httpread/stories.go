@@ -217,12 +217,77 @@ func (h *Handler) one(w http.ResponseWriter, r *http.Request, escaped string) {
 // 100 bytes per uri plus the uri, rebuilt at start (docs/http.md has the
 // cost measured).
 type index struct {
-	mu    sync.RWMutex
-	seq   map[string]uint64
-	ready atomic.Bool
+	mu  sync.RWMutex
+	seq map[string]uint64
+	// older holds, for a uri with several versions in the stream, the
+	// sequences before the latest (oldest first, at most maxVersions).
+	older map[string][]uint64
+	// copies holds the audit stream sequences of the decisions that link
+	// another story to a uri (resends, near copies: Ws-Dedupe-Of), at most
+	// maxCopies, oldest first.
+	copies map[string][]uint64
+	ready  atomic.Bool
 }
 
-func newIndex() *index { return &index{seq: make(map[string]uint64)} }
+// Bounds of what the index keeps per uri.
+const (
+	maxVersions = 16
+	maxCopies   = 32
+)
+
+func newIndex() *index {
+	return &index{seq: make(map[string]uint64), older: make(map[string][]uint64), copies: make(map[string][]uint64)}
+}
+
+// versions returns the output sequences of every version of uri the index
+// holds, oldest first.
+func (x *index) versions(uri string) []uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	last, ok := x.seq[uri]
+	if !ok {
+		return nil
+	}
+	return append(append([]uint64(nil), x.older[uri]...), last)
+}
+
+func (x *index) copiesOf(uri string) []uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return append([]uint64(nil), x.copies[uri]...)
+}
+
+// add records an output message of uri at seq.
+func (x *index) add(uri string, seq uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	prev, ok := x.seq[uri]
+	switch {
+	case !ok:
+		x.seq[uri] = seq
+	case seq > prev:
+		x.seq[uri] = seq
+		o := append(x.older[uri], prev)
+		if len(o) > maxVersions-1 {
+			o = o[len(o)-(maxVersions-1):]
+		}
+		x.older[uri] = o
+	}
+}
+
+func (x *index) addCopy(of string, seq uint64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	c := x.copies[of]
+	if len(c) > 0 && c[len(c)-1] >= seq {
+		return // seen already (the consumer was recreated)
+	}
+	c = append(c, seq)
+	if len(c) > maxCopies {
+		c = c[len(c)-maxCopies:]
+	}
+	x.copies[of] = c
+}
 
 func (x *index) get(uri string) (uint64, bool) {
 	x.mu.RLock()
@@ -235,6 +300,7 @@ func (x *index) run(ctx context.Context, js jetstream.JetStream, n proto.Names, 
 	if log == nil {
 		log = zap.NewNop()
 	}
+	go x.followAudit(ctx, js, n, log)
 	for ctx.Err() == nil {
 		err := x.follow(ctx, js, n)
 		if ctx.Err() != nil {
@@ -282,14 +348,54 @@ func (x *index) follow(ctx context.Context, js jetstream.JetStream, n proto.Name
 			continue
 		}
 		if uri := m.Headers().Get(proto.HeaderStoryURI); uri != "" {
-			x.mu.Lock()
-			if md.Sequence.Stream > x.seq[uri] {
-				x.seq[uri] = md.Sequence.Stream
-			}
-			x.mu.Unlock()
+			x.add(uri, md.Sequence.Stream)
 		}
 		if md.Sequence.Stream >= target || md.NumPending == 0 {
 			x.ready.Store(true)
+		}
+	}
+}
+
+// followAudit keeps the copies index from the audit stream's headers until
+// ctx ends.
+func (x *index) followAudit(ctx context.Context, js jetstream.JetStream, n proto.Names, log *zap.Logger) {
+	for ctx.Err() == nil {
+		err := func() error {
+			st, err := js.Stream(ctx, n.AuditStream())
+			if err != nil {
+				return err
+			}
+			cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true})
+			if err != nil {
+				return err
+			}
+			iter, err := cons.Messages()
+			if err != nil {
+				return err
+			}
+			defer iter.Stop()
+			go func() { <-ctx.Done(); iter.Stop() }()
+			for {
+				m, err := iter.Next()
+				if err != nil {
+					return err
+				}
+				md, err := m.Metadata()
+				if err != nil {
+					continue
+				}
+				if of := m.Headers().Get(proto.HeaderDedupeOf); of != "" {
+					x.addCopy(of, md.Sequence.Stream)
+				}
+			}
+		}()
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("read API: story index: following the audit stream", zap.Error(err))
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
 }

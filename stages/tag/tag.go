@@ -118,3 +118,9 @@ func mergeSubjects(ours, theirs []*proto.Subject) []*proto.Subject {
 	}
 	return ours
 }
+
+// Areas lists the countries and M49 regions the stage tags.
+func (t *Stage) Areas() []geo.Area { return t.gaz.Areas() }
+
+// Topics lists the Media Topics the stage tags.
+func (t *Stage) Topics() []topic.Topic { return t.topics.Topics() }

@@ -71,6 +71,7 @@ type Gazetteer struct {
 
 type country struct {
 	code, code3, name string
+	m49               string // ISO 3166-1 numeric, which M49 uses for countries
 	independent       bool
 	chain             []string // M49 ancestors, nearest first, World excluded
 }
@@ -153,7 +154,7 @@ func load(data, overrides string) (*Gazetteer, error) {
 				return nil, bad()
 			}
 			i := int32(len(g.countries))
-			g.countries = append(g.countries, country{code: f[1], code3: f[2], name: f[6], independent: f[5] == "1"})
+			g.countries = append(g.countries, country{code: f[1], code3: f[2], m49: f[3], name: f[6], independent: f[5] == "1"})
 			g.byCC[f[1]] = i
 			if p, ok := ov.m49[f[1]]; ok {
 				m49Parent[f[1]] = p
