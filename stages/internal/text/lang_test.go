@@ -32,3 +32,19 @@ func FuzzDetectLanguage(f *testing.F) {
 		}
 	})
 }
+
+func TestDatelinesInOtherLanguages(t *testing.T) {
+	for body, want := range map[string]string{
+		"PARIS, 3 mars 2024 (AFP) - Le président":        "PARIS",
+		"TOKYO, 1er janvier 2024 (AFP) - Un séisme":      "TOKYO",
+		"Madrid, 3 mar (EFE).- El presidente":            "Madrid",
+		"Santiago de Chile, 5 feb (EFE).- Los incendios": "Santiago de Chile",
+		"Berlin, 3. März (dpa) - Die Regierung":          "Berlin",
+		"Washington (dpa/AFP) - Der Präsident":           "Washington",
+	} {
+		d, ok := textkit.ParseDateline(body)
+		if !ok || d.Text != want {
+			t.Errorf("%q: dateline %+v %v, want place %q", body, d, ok, want)
+		}
+	}
+}
