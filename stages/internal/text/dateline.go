@@ -336,7 +336,7 @@ func placeLike(s string) bool {
 // to a name by an apostrophe or hyphen ("d'Ivoire", "al-Arish").
 func placeWord(w string) bool {
 	for _, r := range w {
-		if !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '.' && r != '-' && r != '\'' && r != '’' {
+		if !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '.' && r != '-' && r != '/' && r != '\'' && r != '’' {
 			return false
 		}
 	}

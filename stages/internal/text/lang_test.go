@@ -41,6 +41,7 @@ func TestDatelinesInOtherLanguages(t *testing.T) {
 		"Santiago de Chile, 5 feb (EFE).- Los incendios": "Santiago de Chile",
 		"Berlin, 3. März (dpa) - Die Regierung":          "Berlin",
 		"Washington (dpa/AFP) - Der Präsident":           "Washington",
+		"Frankfurt/Main (dpa) - Die Deutsche Bank":       "Frankfurt/Main",
 	} {
 		d, ok := textkit.ParseDateline(body)
 		if !ok || d.Text != want {
