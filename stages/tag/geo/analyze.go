@@ -38,7 +38,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Location) {
 func (p *Parser) locate(s *proto.Story, sc *scratch) (loc int32, l Location, bodyStart int) {
 	loc = -1
 	if s.Located != "" {
-		if pl, ok := p.g.ParseLocated(s.Located); ok {
+		if pl, ok := p.g.ParseLocatedIn(s.Located, sc.lang); ok {
 			l = pl
 			if l.Country != "" {
 				loc = p.g.byCC[l.Country]
