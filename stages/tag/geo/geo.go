@@ -312,6 +312,10 @@ func load(data, overrides string) (*Gazetteer, error) {
 		if ref.capital || pop >= majorCity {
 			b.addWeighted(f[1], kindCity, i, float64(pop)+1)
 		}
+		if short := germanShortName(f[1], f[2]); short != "" {
+			// dpa datelines use the short name: "Ludwigshafen (dpa)".
+			g.addCity(short, ref)
+		}
 	}
 	for i, cs := range capitals {
 		for _, c := range cs {
@@ -558,4 +562,20 @@ func asciiLower(s string) string {
 		b[i] = lowerASCII(c)
 	}
 	return string(b)
+}
+
+// germanShortName is the name a German, Austrian or Swiss city goes by in
+// datelines when GeoNames gives it with its river or region ("Ludwigshafen
+// am Rhein", "Mülheim an der Ruhr", "Freiburg im Breisgau", "Halle (Saale)"):
+// the part before the particle, or "" when there is none.
+func germanShortName(name, cc string) string {
+	if cc != "DE" && cc != "AT" && cc != "CH" {
+		return ""
+	}
+	for _, sep := range []string{" am ", " an der ", " an ", " im ", " in der ", " ob der ", " bei ", " ("} {
+		if i := strings.Index(name, sep); i > 0 {
+			return name[:i]
+		}
+	}
+	return ""
 }
