@@ -132,7 +132,8 @@ func TestLocatedAgreesWithTags(t *testing.T) {
 		for _, s := range out {
 			stories++
 			want := ""
-			if l, ok := g.ParseLocated(s.Located); ok {
+			lang, _, _ := strings.Cut(strings.ToLower(s.Language), "-")
+			if l, ok := g.ParseLocatedIn(s.Located, lang); ok {
 				want = l.Country
 			}
 			var got []string

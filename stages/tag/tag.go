@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/wirestream/wirestream/proto"
+	textkit "github.com/wirestream/wirestream/stages/internal/text"
 	"github.com/wirestream/wirestream/stages/tag/geo"
 	"github.com/wirestream/wirestream/stages/tag/topic"
 )
@@ -44,6 +45,10 @@ func NewWithOverrides(geoOverrides string) (*Stage, error) {
 // provider sent in other schemes, or with codes the taggers did not find,
 // are kept after the tagger's own.
 func (t *Stage) Handle(_ context.Context, s *proto.Story) ([]*proto.Story, error) {
+	if s.Language == "" {
+		// BCP 47 primary tag of the text (en, fr, es, de), or none.
+		s.Language = textkit.DetectLanguage(s.Headline, s.BodyText)
+	}
 	s.Place = mergePlaces(t.geo.Tag(s), s.Place)
 	s.Subject = mergeSubjects(t.topics.Tag(s), s.Subject)
 	return []*proto.Story{s}, nil

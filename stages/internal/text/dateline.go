@@ -245,10 +245,18 @@ func IsDate(s string) bool {
 var months = []string{
 	"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 	"january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december",
+	// French (AFP: "PARIS, 3 mars 2024 (AFP) -"), with and without accents.
+	"janvier", "février", "fevrier", "mars", "avril", "mai", "juin", "juillet", "août", "aout", "septembre", "octobre",
+	"novembre", "décembre", "decembre", "janv", "févr", "fevr", "avr", "juil", "déc",
+	// Spanish (EFE: "Madrid, 3 mar (EFE).-").
+	"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "setiembre", "octubre",
+	"noviembre", "diciembre", "ene", "abr", "ago", "dic",
+	// German (dpa datelines rarely carry one: "Berlin, 3. März (dpa) -").
+	"januar", "jänner", "februar", "märz", "mai", "juni", "juli", "oktober", "dezember", "okt", "dez",
 }
 
 func isMonth(w string) bool {
-	if len(w) < 3 || len(w) > len("september") {
+	if len(w) < 3 || len(w) > len("septiembre") {
 		return false
 	}
 	for _, m := range months {
@@ -269,7 +277,7 @@ func isDay(w string) bool {
 		return false
 	}
 	switch strings.ToLower(w[n:]) {
-	case "", "st", "nd", "rd", "th":
+	case "", "st", "nd", "rd", "th", "er": // "1er" (French)
 	default:
 		return false
 	}
@@ -328,7 +336,7 @@ func placeLike(s string) bool {
 // to a name by an apostrophe or hyphen ("d'Ivoire", "al-Arish").
 func placeWord(w string) bool {
 	for _, r := range w {
-		if !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '.' && r != '-' && r != '\'' && r != '’' {
+		if !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '.' && r != '-' && r != '/' && r != '\'' && r != '’' {
 			return false
 		}
 	}

@@ -17,6 +17,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Location) {
 	sc.tallies = sc.tallies[:0]
 	sc.persons = sc.persons[:0]
 	sc.lower = sc.lower[:0]
+	sc.lang = primaryLanguage(s.Language)
 
 	loc, l, bodyStart := p.locate(s, sc)
 	p.collect(s.Headline, 0, fHeadline, sc)
@@ -37,7 +38,7 @@ func (p *Parser) analyze(s *proto.Story, sc *scratch) (int32, Location) {
 func (p *Parser) locate(s *proto.Story, sc *scratch) (loc int32, l Location, bodyStart int) {
 	loc = -1
 	if s.Located != "" {
-		if pl, ok := p.g.ParseLocated(s.Located); ok {
+		if pl, ok := p.g.ParseLocatedIn(s.Located, sc.lang); ok {
 			l = pl
 			if l.Country != "" {
 				loc = p.g.byCC[l.Country]
@@ -208,4 +209,18 @@ func (sc *scratch) evidenceOf(cc int32) int {
 		}
 	}
 	return 0
+}
+
+// primaryLanguage is the lower-case primary subtag of a BCP 47 tag ("fr"
+// of "fr-CA"), without allocating for tags already in that form.
+func primaryLanguage(tag string) string {
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		tag = tag[:i]
+	}
+	for i := 0; i < len(tag); i++ {
+		if 'A' <= tag[i] && tag[i] <= 'Z' {
+			return strings.ToLower(tag)
+		}
+	}
+	return tag
 }

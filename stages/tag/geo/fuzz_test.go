@@ -31,6 +31,9 @@ func FuzzTag(f *testing.F) {
 		f.Add("", s)
 	}
 	f.Add("UNITED NATIONS", "NAIROBI, Kenya (AP) — Talks began.")
+	f.Add("", "PARIS, 3 mars 2024 (AFP) - Le président allemand et la chancelière allemande.")
+	f.Add("", "Madrid, 3 mar (EFE).- Los estadounidenses y el Gobierno español.")
+	f.Add("", "Frankfurt/Main (dpa) - Die französischen Exporte.")
 	f.Add(" CORNING, N.Y.", "CORNING, N.Y. (AP) — x")
 	g := loadGazetteer(f)
 	p := geo.New(g)
@@ -43,10 +46,13 @@ func FuzzTag(f *testing.F) {
 				t.Fatalf("located offsets %d-%d give %q, Text is %q", l.Start, l.End, located[l.Start:l.End], l.Text)
 			}
 		}
-		s := ingested(&proto.Story{URI: "fuzz", Located: located, Headline: body, BodyText: body})
+		// Every fourth input is tagged as English (no language), French,
+		// Spanish or German, so the per-language matchers run too.
+		lang := []string{"", "fr", "es", "de"}[len(body)%4]
+		s := ingested(&proto.Story{URI: "fuzz", Language: lang, Located: located, Headline: body, BodyText: body})
 		places := p.Tag(s)
 		want := ""
-		if l, ok := g.ParseLocated(s.Located); ok {
+		if l, ok := g.ParseLocatedIn(s.Located, lang); ok {
 			want = l.Country
 		}
 		got, _ := countries(places)

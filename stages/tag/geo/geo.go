@@ -38,6 +38,16 @@ var gazetteerTSV string
 //go:embed data/overrides.txt
 var overridesTXT string
 
+// Country names in French, Spanish and German (generated from CLDR) and the
+// reviewed names, demonyms, adjectives and cities of those languages: read
+// as more override entries after overrides.txt.
+//
+//go:embed data/names-cldr.txt
+var namesCLDRTXT string
+
+//go:embed data/languages.txt
+var languagesTXT string
+
 // Sentinel errors.
 var (
 	// ErrData is wrapped when the embedded gazetteer data is malformed.
@@ -67,6 +77,12 @@ type Gazetteer struct {
 	groups  [][]int32 // matcher word → patterns with that lower-case text
 	lowerOf []string  // matcher word → its lower-case text
 	matcher *matcher
+	// byLang holds, per language (BCP 47 primary tag), a matcher of the
+	// lower-case adjectives and demonyms of that language ("allemande",
+	// "estadounidenses", "französischen"), tried at every word start of a
+	// story in that language only. Its words index groups after the main
+	// matcher's (base).
+	byLang map[string]langMatcher
 }
 
 type country struct {
@@ -97,14 +113,14 @@ type cityRef struct {
 // Load builds the gazetteer from the embedded data file (go:embed). Safe for
 // concurrent use after loading.
 func Load() (*Gazetteer, error) {
-	return load(gazetteerTSV, overridesTXT)
+	return load(gazetteerTSV, overridesTXT+"\n"+namesCLDRTXT+"\n"+languagesTXT)
 }
 
 // LoadWithOverrides builds the gazetteer with more override entries after
 // the embedded ones (same format as data/overrides.txt, every entry with its
 // "# reason"): a gazetteer change tried on a replay before it is built in.
 func LoadWithOverrides(extra string) (*Gazetteer, error) {
-	return load(gazetteerTSV, overridesTXT+"\n"+extra)
+	return load(gazetteerTSV, overridesTXT+"\n"+namesCLDRTXT+"\n"+languagesTXT+"\n"+extra)
 }
 
 func load(data, overrides string) (*Gazetteer, error) {
@@ -296,6 +312,10 @@ func load(data, overrides string) (*Gazetteer, error) {
 		if ref.capital || pop >= majorCity {
 			b.addWeighted(f[1], kindCity, i, float64(pop)+1)
 		}
+		if short := germanShortName(f[1], f[2]); short != "" {
+			// dpa datelines use the short name: "Ludwigshafen (dpa)".
+			g.addCity(short, ref)
+		}
 	}
 	for i, cs := range capitals {
 		for _, c := range cs {
@@ -362,7 +382,55 @@ func load(data, overrides string) (*Gazetteer, error) {
 		g.groups[j] = append(g.groups[j], int32(i))
 	}
 	g.matcher = newMatcher(words)
+	if err := g.buildLanguages(ov); err != nil {
+		return nil, err
+	}
 	return g, nil
+}
+
+type langMatcher struct {
+	m    *matcher
+	base int32
+}
+
+// buildLanguages adds the overrides' lower-case adjectives as patterns and
+// compiles one matcher per language.
+func (g *Gazetteer) buildLanguages(ov *overrides) error {
+	byLang := map[string][]int32{}
+	for _, e := range ov.adjectives {
+		i, ok := g.byCC[e[1]]
+		if !ok {
+			return fmt.Errorf("%w: unknown country %q", ErrOverrides, e[1])
+		}
+		vs := []string{e[2]}
+		if d := deaccented(e[2]); d != e[2] {
+			vs = append(vs, d) // "etats-unien", "espanol": copy typed without accents
+		}
+		for _, v := range vs {
+			g.pats = append(g.pats, pattern{canon: v, kind: kindDemonym, cands: []int32{i}})
+			byLang[e[0]] = append(byLang[e[0]], int32(len(g.pats)-1))
+		}
+	}
+	g.byLang = map[string]langMatcher{}
+	for lang, pats := range byLang {
+		base := int32(len(g.groups))
+		index := map[string]int32{}
+		var words []string
+		for _, pi := range pats {
+			w := asciiLower(g.pats[pi].canon)
+			j, ok := index[w]
+			if !ok {
+				j = int32(len(words))
+				index[w] = j
+				words = append(words, w)
+				g.groups = append(g.groups, nil)
+				g.lowerOf = append(g.lowerOf, w)
+			}
+			g.groups[base+j] = append(g.groups[base+j], pi)
+		}
+		g.byLang[lang] = langMatcher{m: newMatcher(words), base: base}
+	}
+	return nil
 }
 
 // majorCity is the population from which a city is a mention pattern.
@@ -494,4 +562,20 @@ func asciiLower(s string) string {
 		b[i] = lowerASCII(c)
 	}
 	return string(b)
+}
+
+// germanShortName is the name a German, Austrian or Swiss city goes by in
+// datelines when GeoNames gives it with its river or region ("Ludwigshafen
+// am Rhein", "Mülheim an der Ruhr", "Freiburg im Breisgau", "Halle (Saale)"):
+// the part before the particle, or "" when there is none.
+func germanShortName(name, cc string) string {
+	if cc != "DE" && cc != "AT" && cc != "CH" {
+		return ""
+	}
+	for _, sep := range []string{" am ", " an der ", " an ", " im ", " in der ", " ob der ", " bei ", " ("} {
+		if i := strings.Index(name, sep); i > 0 {
+			return name[:i]
+		}
+	}
+	return ""
 }

@@ -230,3 +230,40 @@ var byteKind = func() (t [256]uint8) {
 	}
 	return t
 }()
+
+// scanWordsInto is scanInto trying every word start, lower-case ones too
+// (for the lower-case adjectives of a language), with base added to the
+// word numbers it reports.
+func (m *matcher) scanWordsInto(text string, from int, base int32, out []match) []match {
+	prevWord := false
+	if from > 0 {
+		prevWord = endsInWord(text[:from])
+	}
+	for i := from; i < len(text); i++ {
+		switch byteKind[text[i]] {
+		case bkUpper, bkWord:
+			if !prevWord {
+				n := len(out)
+				out = m.walk(text, i, out)
+				for k := n; k < len(out); k++ {
+					out[k].word += base
+				}
+			}
+			prevWord = true
+		case bkOther:
+			prevWord = false
+		case bkLead:
+			r, _ := utf8.DecodeRuneInString(text[i:])
+			isW := unicode.IsLetter(r) || unicode.IsDigit(r)
+			if isW && !prevWord {
+				n := len(out)
+				out = m.walk(text, i, out)
+				for k := n; k < len(out); k++ {
+					out[k].word += base
+				}
+			}
+			prevWord = isW
+		}
+	}
+	return out
+}

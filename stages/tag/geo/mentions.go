@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"sort"
 	"unicode"
 	"unicode/utf8"
 )
@@ -13,6 +14,19 @@ func (p *Parser) collect(text string, from int, f field, sc *scratch) {
 		from = len(text)
 	}
 	sc.raw = g.matcher.scanInto(text, from, sc.raw[:0])
+	if lm, ok := g.byLang[sc.lang]; ok {
+		n := len(sc.raw)
+		sc.raw = lm.m.scanWordsInto(text, from, lm.base, sc.raw)
+		if len(sc.raw) > n {
+			// By start, shortest first, as the main matcher reports them.
+			sort.SliceStable(sc.raw, func(i, j int) bool {
+				if sc.raw[i].start != sc.raw[j].start {
+					return sc.raw[i].start < sc.raw[j].start
+				}
+				return sc.raw[i].end < sc.raw[j].end
+			})
+		}
+	}
 	// The matcher reports matches by start, shortest first: take the
 	// longest acceptable match at each start, leftmost first.
 	last := int32(-1)

@@ -9,6 +9,7 @@ import (
 type overrides struct {
 	aliases, demonyms, places, cities, standalone [][2]string // {CC, name}
 	admins                                        [][3]string // {CC, code, name}
+	adjectives                                    [][3]string // {lang, CC, word}: lower case, that language only
 	ambiguous                                     map[string][]string
 	weak, person, block, drop, noun               map[string]bool
 	m49                                           map[string]string
@@ -45,7 +46,8 @@ func parseOverrides(text string) (*overrides, error) {
 		want := map[string]int{
 			"alias": 3, "demonym": 3, "place": 3, "city": 3, "standalone": 3,
 			"admin": 4, "gnadmin": 4, "m49": 3, "ambiguous": 3,
-			"weak": 2, "person": 2, "noun": 2, "block": 2, "drop": 2, "mentionadmin": 2,
+			"adjective": 4,
+			"weak":      2, "person": 2, "noun": 2, "block": 2, "drop": 2, "mentionadmin": 2,
 		}
 		n, known := want[f[0]]
 		if !known || len(f) != n {
@@ -69,6 +71,8 @@ func parseOverrides(text string) (*overrides, error) {
 			ov.standalone = append(ov.standalone, [2]string{f[1], f[2]})
 		case "admin":
 			ov.admins = append(ov.admins, [3]string{f[1], f[2], f[3]})
+		case "adjective":
+			ov.adjectives = append(ov.adjectives, [3]string{f[1], f[2], f[3]})
 		case "gnadmin":
 			ov.gnAdmin[f[1]+"/"+f[2]] = f[3]
 		case "m49":

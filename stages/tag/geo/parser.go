@@ -76,8 +76,9 @@ type scratch struct {
 	persons []int32     // patterns rejected as part of a person's name
 	lower   []lowerSeen // cache of commonNoun answers
 
-	fromDateline bool // the located field is the body's dateline: evidence in the body
-	bodyStart    int  // where mentions start in the body
+	lang         string // the story's primary language tag, lower case ("fr")
+	fromDateline bool   // the located field is the body's dateline: evidence in the body
+	bodyStart    int    // where mentions start in the body
 
 	// Cities (cities.go).
 	cityHits    []cityHit

@@ -2,7 +2,7 @@ package topic
 
 // LoadFrom builds a classifier from the given taxonomy and lexicon sources,
 // so that tests can exercise Load's error handling.
-var LoadFrom = load
+func LoadFrom(tax, lex string) (*Classifier, error) { return load(tax, lex, nil) }
 
 // WordHashes returns the lower-case hash of every word of s (boundaries
 // left out), for tests of the tokenizer's fast and slow paths.

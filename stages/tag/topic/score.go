@@ -40,6 +40,7 @@ const (
 // scratch is the per-call working memory, pooled so that Tag allocates only
 // its result.
 type scratch struct {
+	lx      *lexicon // the lexicon of the story being scored
 	toks    []token
 	occ     []int32   // per phrase: occurrences so far (for damping)
 	count   []int32   // per phrase and field: occurrences
@@ -103,6 +104,7 @@ func dampOf(k int32) float32 {
 
 // score fills sc.total with the rolled-up evidence for every topic.
 func (c *Classifier) score(sc *scratch, s *proto.Story) {
+	sc.lx = c.lexiconFor(s)
 	c.scanField(sc, fieldHeadline, s.Headline)
 	c.scanField(sc, fieldSlugline, s.Slugline)
 	c.scanField(sc, fieldBody, s.BodyText)
@@ -111,7 +113,7 @@ func (c *Classifier) score(sc *scratch, s *proto.Story) {
 		for f := 0; f < numFields; f++ {
 			m += sc.mass[int(p)*numFields+f]
 		}
-		for _, tg := range c.lex.phrases[p].targets {
+		for _, tg := range sc.lx.phrases[p].targets {
 			sc.total[tg.node] += m * tg.weight
 		}
 	}
@@ -128,9 +130,9 @@ func (c *Classifier) scanField(sc *scratch, field int, text string) {
 	if text == "" {
 		return
 	}
-	sc.toks = tokenize(sc.toks[:0], text, c.lex.maxExact)
+	lx := sc.lx
+	sc.toks = tokenize(sc.toks[:0], text, lx.maxExact)
 	toks := sc.toks
-	lx := c.lex
 	for i := 0; i < len(toks); {
 		if toks[i].boundary {
 			i++

@@ -42,8 +42,11 @@ var lexiconTxt string
 // Classifier tags stories with Media Topics. It is immutable after Load and
 // safe for concurrent use.
 type Classifier struct {
-	tax     *taxonomy
-	lex     *lexicon
+	tax *taxonomy
+	lex *lexicon
+	// byLang holds the lexicon of each other language (fr, es, de), used
+	// instead of the English one for a story in that language.
+	byLang  map[string]*lexicon
 	scratch sync.Pool // *scratch
 }
 
@@ -69,10 +72,19 @@ type TermHit struct {
 
 // Load builds the classifier from the embedded taxonomy and lexicon.
 func Load() (*Classifier, error) {
-	return load(medtopTSV, lexiconTxt)
+	return load(medtopTSV, lexiconTxt, map[string]string{"fr": lexiconFr, "es": lexiconEs, "de": lexiconDe})
 }
 
-func load(taxSrc, lexSrc string) (*Classifier, error) {
+//go:embed data/lexicon-fr.txt
+var lexiconFr string
+
+//go:embed data/lexicon-es.txt
+var lexiconEs string
+
+//go:embed data/lexicon-de.txt
+var lexiconDe string
+
+func load(taxSrc, lexSrc string, langs map[string]string) (*Classifier, error) {
 	tax, err := parseTaxonomy(taxSrc)
 	if err != nil {
 		return nil, err
@@ -81,9 +93,30 @@ func load(taxSrc, lexSrc string) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Classifier{tax: tax, lex: lex}
-	c.scratch.New = func() any { return newScratch(len(tax.nodes), len(lex.phrases)) }
+	c := &Classifier{tax: tax, lex: lex, byLang: map[string]*lexicon{}}
+	most := len(lex.phrases)
+	for lang, src := range langs {
+		l, err := parseLexicon(src, tax)
+		if err != nil {
+			return nil, fmt.Errorf("lexicon-%s.txt: %w", lang, err)
+		}
+		c.byLang[lang] = l
+		most = max(most, len(l.phrases))
+	}
+	c.scratch.New = func() any { return newScratch(len(tax.nodes), most) }
 	return c, nil
+}
+
+// lexiconFor is the lexicon for a story: its language's, else English.
+func (c *Classifier) lexiconFor(s *proto.Story) *lexicon {
+	lang := s.Language
+	if i := strings.IndexAny(lang, "-_"); i >= 0 {
+		lang = lang[:i]
+	}
+	if l, ok := c.byLang[strings.ToLower(lang)]; ok {
+		return l
+	}
+	return c.lex
 }
 
 // Tag returns the Media Topics of a story (headline, slugline and body_text),
@@ -135,7 +168,7 @@ func (c *Classifier) Explain(s *proto.Story) []Explained {
 		index[p.node] = i
 	}
 	for _, ph := range sc.touched {
-		phr := &c.lex.phrases[ph]
+		phr := &sc.lx.phrases[ph]
 		for f := 0; f < numFields; f++ {
 			k := int(ph)*numFields + f
 			if sc.count[k] == 0 {
