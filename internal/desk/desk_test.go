@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/nats-io/nats.go"
 
 	"github.com/wirestream/wirestream/pipeline/pipelinetest"
@@ -149,6 +150,19 @@ func TestDeskInBrowser(t *testing.T) {
 	poll(t, ctx, `(() => { const r = document.querySelector('.row[data-uri="urn:test:desk:tashkent"]'); return !!r && r.classList.contains("killed") && getComputedStyle(r.querySelector(".headline")).textDecorationLine.includes("line-through"); })()`,
 		"the killed story struck through")
 	poll(t, ctx, `!!document.querySelector(".kill-note")`, "the kill notice in the story view")
+
+	// Keyboard only: from the list, the arrow keys move between stories
+	// and Enter opens the focused one.
+	do(t, ctx, chromedp.Focus(chromedp.ID("stories")), chromedp.KeyEvent(kb.ArrowDown))
+	poll(t, ctx, `document.activeElement.classList.contains("row") && document.activeElement.getAttribute("aria-posinset") === "1"`, "the first story focused by the arrow key")
+	do(t, ctx, chromedp.KeyEvent(kb.ArrowDown))
+	second := eval[string](t, ctx, `document.activeElement.dataset.uri || ""`)
+	if second == "" || eval[string](t, ctx, `document.activeElement.getAttribute("aria-posinset")`) != "2" {
+		t.Fatalf("the second arrow key did not move to the second story (focused %q)", second)
+	}
+	do(t, ctx, chromedp.KeyEvent(kb.Enter))
+	poll(t, ctx, fmt.Sprintf(`new URLSearchParams(location.search).get("story") === %q && !document.getElementById("story").hidden`, second),
+		"Enter opening the focused story")
 
 	// Phone width: the list and the map stack, nothing wider than the screen.
 	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
