@@ -46,7 +46,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	nodeBody := fs.String("node-body", "full", "what region and topic messages carry: full (the ninjs JSON story, for any NATS client) or claim-check (headers only, Ws-Story-Seq points at the story on ws.out.all; for very high volume, see docs/subjects.md)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "console", "log format: console or json")
-	httpAddr := fs.String("http", "", "accept stories by HTTP push on HOST:PORT: POST /v1/stories (off when empty)")
+	httpAddr := fs.String("http", "", "serve HTTP on HOST:PORT: push (POST /v1/stories), the read API (GET /v1/stories, /v1/stream) and the wire desk (/ and /pipeline); off when empty")
 	httpToken := fs.String("http-token", e.getenv("WIRESTREAM_HTTP_TOKEN"), "bearer token HTTP push requires (env WIRESTREAM_HTTP_TOKEN; never logged)")
 	httpMax := fs.Int64("http-max-bytes", proto.DefaultBodyBytes, "largest HTTP push request body, as sent and once inflated (Content-Encoding gzip, zstd)")
 	httpConc := fs.Int("http-max-requests", 16, "HTTP push requests handled at once; more get 503 with Retry-After (memory for bodies: this × --http-max-bytes)")
