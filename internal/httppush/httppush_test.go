@@ -2,6 +2,7 @@ package httppush_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -136,9 +137,12 @@ func TestHTTPPushConcurrencyLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	story := `{"uri":"urn:push:c","headline":"Snow","body_text":"OSLO, Norway (AP) — Snow closed schools on Friday."}`
 	pr, pw := io.Pipe()
+	// Runs before srv.Close (cleanups run last first): a failed check must
+	// not leave the first request waiting for its body and Close with it.
+	t.Cleanup(func() { pw.CloseWithError(errors.New("test over")) })
 	first := make(chan int, 1)
 	go func() {
 		resp, err := http.Post(srv.URL+"/v1/stories", "application/json", pr)
@@ -152,11 +156,23 @@ func TestHTTPPushConcurrencyLimit(t *testing.T) {
 	if _, err := pw.Write([]byte(story[:20])); err != nil { // the first request is in, reading its body
 		t.Fatal(err)
 	}
-	resp, err := http.Post(srv.URL+"/v1/stories", "application/json", strings.NewReader(story))
-	if err != nil {
-		t.Fatal(err)
+	// The first request's bytes are sent, but its handler may not hold the
+	// slot yet on a loaded machine: a request until then is served (202,
+	// the same story again); once the slot is held, the next gets 503.
+	var resp *http.Response
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var err error
+		resp, err = http.Post(srv.URL+"/v1/stories", "application/json", strings.NewReader(story))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("second request while the first holds the only slot: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
