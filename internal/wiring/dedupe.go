@@ -47,12 +47,20 @@ func newDedupe(ctx context.Context, d Deps) (pipeline.Handler, error) {
 		}
 		return dedupe.NewStage(dd, nil), nil
 	}
-	kv, err := pipeline.EnsureBucket(ctx, d.JS, jetstream.KeyValueConfig{
-		Bucket: d.Names.DedupeBucket(), Description: "wirestream dedupe state", History: 1, TTL: dc.Window,
-		Storage: jetstream.FileStorage, Replicas: dc.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dedupe state: %w", err)
+	var store dedupe.Store
+	switch dc.State {
+	case "", DedupeStateLog:
+	case DedupeStateKV:
+		kv, err := pipeline.EnsureBucket(ctx, d.JS, jetstream.KeyValueConfig{
+			Bucket: d.Names.DedupeBucket(), Description: "wirestream dedupe state", History: 1, TTL: dc.Window,
+			Storage: jetstream.FileStorage, Replicas: dc.Replicas,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("dedupe state: %w", err)
+		}
+		store = kvStore{kv}
+	default:
+		return nil, fmt.Errorf("%w: dedupe state %q: %s or %s", pipeline.ErrConfig, dc.State, DedupeStateLog, DedupeStateKV)
 	}
 	slog, err := pipeline.NewSharedLog(ctx, d.JS, pipeline.SharedLogConfig{
 		Stream: d.Names.DedupeLogStream(), Subject: d.Names.Prefix + ".dedupe.log",
@@ -61,7 +69,7 @@ func newDedupe(ctx context.Context, d Deps) (pipeline.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	dd, err := dedupe.New(dedupe.Config{Window: dc.Window, Threshold: dc.Threshold, Log: sharedLog{slog}}, kvStore{kv})
+	dd, err := dedupe.New(dedupe.Config{Window: dc.Window, Threshold: dc.Threshold, Log: sharedLog{slog}, Ordered: store == nil}, store)
 	if err != nil {
 		return nil, err
 	}
