@@ -49,6 +49,11 @@ type Record struct {
 	Raw, Content uint64
 	Killed       bool
 	Words        bool
+	// Lean marks a story record sent without its text parts because the
+	// sender's state showed a retransmission or a stale version; if the
+	// state at apply time needs more, the record changes nothing and the
+	// sender appends a full one.
+	Lean bool
 }
 
 // Verdict is what applying a Record to the index concluded.
@@ -104,7 +109,11 @@ func (r *Record) MarshalBinary() ([]byte, error) {
 		if r.Words {
 			fl |= 2
 		}
+		if r.Lean {
+			fl |= 4
+		}
 		b = append(b, fl)
+		b = binary.AppendUvarint(b, uint64(len(r.Version)))
 		b = append(b, r.Version...)
 	}
 	return b, nil
@@ -175,7 +184,13 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 	r.Content = binary.LittleEndian.Uint64(b[8:])
 	r.Killed = b[16]&1 != 0
 	r.Words = b[16]&2 != 0
-	r.Version = string(b[17:])
+	r.Lean = b[16]&4 != 0
+	b = b[17:]
+	vl, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) != vl {
+		return fmt.Errorf("%w: version", ErrBadRecord)
+	}
+	r.Version = string(b[n:])
 	return nil
 }
 

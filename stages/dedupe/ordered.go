@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 // and one round trip (the append) per story, whatever the decision.
 type ordered struct {
 	inner *Deduper
+	mem   *MemoryStore // inner's store
 	inst  uint64
 	nonce atomic.Uint64
 	clock atomic.Int64 // newest record time applied, Unix seconds
@@ -52,7 +54,7 @@ func newOrdered(cfg Config) (*Deduper, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.inner = inner
+	o.inner, o.mem = inner, store
 	return &Deduper{cfg: cfg, ord: o, done: make(chan struct{})}, nil
 }
 
@@ -63,14 +65,59 @@ func (o *ordered) decide(ctx context.Context, d *Deduper, s *proto.Story) (*prot
 		return nil, ErrClosed
 	}
 	f := o.inner.features(s)
+	defer f.release()
 	rec := &Record{Story: true, Seq: s.IngestSeq, Time: storyTime(s), URI: s.URI,
 		Version: s.Version, VC: int64(s.VersionCreated), Raw: f.raw, Content: f.content, Killed: s.Canceled()}
+	// A retransmission or a stale version by the state applied so far
+	// goes without text (no normalising, no signature: the cheap path of
+	// the KV design's cache). The state can only have moved on by the time
+	// the record is applied; if the decision then needs the text, the
+	// record changes nothing and a full one follows.
+	if _, ok := o.lean(rec); ok {
+		rec.Lean = true
+		dec, err := o.append(ctx, d, rec)
+		if err != errNeedText {
+			return dec, err
+		}
+		rec = &Record{Story: true, Seq: rec.Seq, Time: rec.Time, URI: rec.URI, Version: rec.Version,
+			VC: rec.VC, Raw: rec.Raw, Content: rec.Content}
+	}
 	if !rec.Killed {
 		if r, ok := o.inner.record(s, f); ok {
 			rec.Fingerprint, rec.Sig, rec.Words = r.Fingerprint, r.Sig, true
 		}
 	}
-	f.release()
+	return o.append(ctx, d, rec)
+}
+
+// errNeedText is the verdict of a lean record whose decision needs the text.
+var errNeedText = errors.New("dedupe: lean record needs the text")
+
+// lean decides rec, a story record, from the uri record alone when that
+// changes no state: a retransmission or a stale version (not a redelivery,
+// not a write). It reads the applied state only.
+func (o *ordered) lean(rec *Record) (*proto.Dedupe, bool) {
+	val, ok := o.mem.peek(URIKey(rec.URI))
+	if !ok {
+		return nil, false
+	}
+	var ur uriRecord
+	if ur.unmarshal(val) != nil {
+		return nil, false
+	}
+	cur := uriRecord{Version: rec.Version, VC: rec.VC, Seq: rec.Seq, Content: rec.Content, Killed: rec.Killed}
+	if rec.Seq != 0 && ur.Seq == rec.Seq && ur.Content == rec.Content {
+		return nil, false // a redelivery: decided again by the full path
+	}
+	s := proto.Story{URI: rec.URI}
+	status, write := judge(&s, &cur, &ur)
+	if write {
+		return nil, false
+	}
+	return &proto.Dedupe{Status: status, Of: rec.URI}, true
+}
+
+func (o *ordered) append(ctx context.Context, d *Deduper, rec *Record) (*proto.Dedupe, error) {
 	rec.Inst, rec.Nonce = o.inst, o.nonce.Add(1)
 	ch := make(chan orderedResult, 1)
 	o.mu.Lock()
@@ -112,6 +159,16 @@ func (o *ordered) apply(d *Deduper, rec *Record) (Verdict, error) {
 	if rec.URI == "" {
 		o.deliver(rec, orderedResult{err: fmt.Errorf("%w: empty uri", ErrBadRecord)})
 		return Verdict{}, fmt.Errorf("%w: empty uri", ErrBadRecord)
+	}
+	if rec.Lean {
+		// Decided on the uri record alone, or not at all: no state changes
+		// (not even the clock), on every instance alike.
+		if dec, ok := o.lean(rec); ok {
+			o.deliver(rec, orderedResult{d: dec})
+		} else {
+			o.deliver(rec, orderedResult{err: errNeedText})
+		}
+		return Verdict{}, nil
 	}
 	if rec.Time > o.clock.Load() {
 		o.clock.Store(rec.Time)

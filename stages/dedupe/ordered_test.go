@@ -2,6 +2,7 @@ package dedupe_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -122,4 +123,62 @@ func TestRaceVersions(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestStoryRecordRoundTrip(t *testing.T) {
+	for _, r := range []dedupe.Record{
+		{Story: true, Seq: 7, Time: 1764700000, URI: "urn:a", Inst: 1 << 60, Nonce: 99, Version: "1.10",
+			VC: -5, Raw: 1, Content: 2, Words: true, Sig: make([]uint32, 32), Fingerprint: dedupe.FingerprintOf("a", "b")},
+		{Story: true, Seq: 8, URI: "urn:b", Killed: true, Lean: true},
+		{Story: true, URI: "u"},
+	} {
+		b, err := r.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r2 dedupe.Record
+		if err := r2.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		if r.Sig == nil {
+			r.Sig = []uint32{}
+		}
+		if fmt.Sprint(r) != fmt.Sprint(r2) {
+			t.Fatalf("round trip: %+v != %+v", r2, r)
+		}
+		for cut := 1; cut < len(b); cut++ {
+			if err := r2.UnmarshalBinary(b[:len(b)-cut]); err == nil {
+				t.Fatalf("cut by %d bytes: decoded %+v", cut, r2)
+			}
+		}
+	}
+}
+
+// FuzzRecordUnmarshal: any bytes decode to a record or ErrBadRecord, and a
+// decoded record encodes back to bytes that decode to the same record.
+func FuzzRecordUnmarshal(f *testing.F) {
+	for _, r := range []dedupe.Record{
+		{Seq: 1, Time: 2, URI: "urn:x", Sig: []uint32{1, 2}},
+		{Story: true, Seq: 7, Time: 3, URI: "urn:a", Inst: 5, Nonce: 9, Version: "2", Words: true, Sig: []uint32{3}},
+	} {
+		b, _ := r.MarshalBinary()
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r dedupe.Record
+		if err := r.UnmarshalBinary(b); err != nil {
+			if !errors.Is(err, dedupe.ErrBadRecord) {
+				t.Fatalf("error %v is not ErrBadRecord", err)
+			}
+			return
+		}
+		b2, err := r.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r2 dedupe.Record
+		if err := r2.UnmarshalBinary(b2); err != nil || fmt.Sprint(r) != fmt.Sprint(r2) {
+			t.Fatalf("re-encoded %+v: %+v %v", r, r2, err)
+		}
+	})
 }
