@@ -39,6 +39,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	workers := fs.Int("workers", 4, "concurrent stories per stage in this process")
 	dedupeWorkers := fs.Int("dedupe-workers", 0, "concurrent stories in the dedupe stage, which mostly waits on JetStream (default 4 × --workers)")
 	replicas := fs.Int("replicas", 1, "replicas of each stream (3 on a three-node cluster)")
+	dedupeState := fs.String("dedupe-state", "auto", "where the dedupe stage keeps its shared state: log (one record per story in WS_DEDUPE_LOG, every process holds the state in memory), kv (uri records and claims in the WS_DEDUPE bucket), or auto: kv when that bucket exists already (a deployment from before the log keeps its design), else log; see docs/dedupe.md before switching")
 	maxBytes := fs.Int("max-bytes", ingest.DefaultMaxBytes, "largest raw story ingest accepts, in bytes")
 	history := fs.Duration("history-max-age", 30*24*time.Hour, "how long the raw history (the replay source) is kept")
 	historyBytes := fs.Int64("history-max-bytes", -1, "size bound of the raw history in bytes, oldest dropped first (-1: none)")
@@ -105,6 +106,11 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *dedupeState == "auto" {
+		*dedupeState = ""
+	} else if *dedupeState != wiring.DedupeStateLog && *dedupeState != wiring.DedupeStateKV {
+		return usagef("--dedupe-state %q: auto, log or kv", *dedupeState)
+	}
 	log, err := newLogger(e, *logLevel, *logFormat)
 	if err != nil {
 		return err
@@ -145,7 +151,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := wiring.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers,
-		Dedupe: wiring.DedupeConfig{Replicas: *replicas}, Data: gaz}
+		Dedupe: wiring.DedupeConfig{Replicas: *replicas, State: *dedupeState}, Data: gaz}
 	if *dedupeWorkers > 0 {
 		cfg.StageWorkers = map[string]int{"dedupe": *dedupeWorkers}
 	}

@@ -53,7 +53,22 @@ type DedupeConfig struct {
 	Threshold float64
 	// Replicas of the bucket and the log (default 1).
 	Replicas int
+	// State is where the shared state lives: DedupeStateLog (one record
+	// per story in the ordered log, every process keeps the state in
+	// memory, docs/dedupe.md "Ordered log") or DedupeStateKV (uri records
+	// and content claims in a KV bucket, signatures in the log: the design
+	// before the ordered log, three to four stored messages and round trips
+	// per story). "" (the default) is kv when the namespace's KV bucket
+	// exists already (an existing deployment keeps its design through an
+	// upgrade), else log.
+	State string
 }
+
+// Dedupe state designs (DedupeConfig.State).
+const (
+	DedupeStateLog = "log"
+	DedupeStateKV  = "kv"
+)
 
 // Deps is what a stage's constructor is given.
 type Deps struct {

@@ -47,12 +47,34 @@ func newDedupe(ctx context.Context, d Deps) (pipeline.Handler, error) {
 		}
 		return dedupe.NewStage(dd, nil), nil
 	}
-	kv, err := pipeline.EnsureBucket(ctx, d.JS, jetstream.KeyValueConfig{
-		Bucket: d.Names.DedupeBucket(), Description: "wirestream dedupe state", History: 1, TTL: dc.Window,
-		Storage: jetstream.FileStorage, Replicas: dc.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dedupe state: %w", err)
+	var store dedupe.Store
+	state := dc.State
+	if state == "" {
+		// Auto: a namespace whose dedupe already keeps its state in the KV
+		// bucket (a deployment from before the ordered log, or one set to
+		// kv) goes on with it, so an upgrade or a rolling restart never has
+		// processes of both designs deciding side by side; a new one starts
+		// with the ordered log.
+		state = DedupeStateLog
+		if _, err := d.JS.KeyValue(ctx, d.Names.DedupeBucket()); err == nil {
+			state = DedupeStateKV
+		} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
+			return nil, fmt.Errorf("dedupe state: look for bucket %s: %w", d.Names.DedupeBucket(), err)
+		}
+	}
+	switch state {
+	case DedupeStateLog:
+	case DedupeStateKV:
+		kv, err := pipeline.EnsureBucket(ctx, d.JS, jetstream.KeyValueConfig{
+			Bucket: d.Names.DedupeBucket(), Description: "wirestream dedupe state", History: 1, TTL: dc.Window,
+			Storage: jetstream.FileStorage, Replicas: dc.Replicas,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("dedupe state: %w", err)
+		}
+		store = kvStore{kv}
+	default:
+		return nil, fmt.Errorf("%w: dedupe state %q: %s or %s", pipeline.ErrConfig, dc.State, DedupeStateLog, DedupeStateKV)
 	}
 	slog, err := pipeline.NewSharedLog(ctx, d.JS, pipeline.SharedLogConfig{
 		Stream: d.Names.DedupeLogStream(), Subject: d.Names.Prefix + ".dedupe.log",
@@ -61,7 +83,7 @@ func newDedupe(ctx context.Context, d Deps) (pipeline.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	dd, err := dedupe.New(dedupe.Config{Window: dc.Window, Threshold: dc.Threshold, Log: sharedLog{slog}}, kvStore{kv})
+	dd, err := dedupe.New(dedupe.Config{Window: dc.Window, Threshold: dc.Threshold, Log: sharedLog{slog}, Ordered: store == nil}, store)
 	if err != nil {
 		return nil, err
 	}

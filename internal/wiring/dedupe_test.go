@@ -2,6 +2,7 @@ package wiring_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wirestream/wirestream/internal/wiring"
 	"github.com/wirestream/wirestream/pipeline"
@@ -35,10 +37,18 @@ func dedupeInstance(t *testing.T, srv *server.Server) pipeline.Handler {
 }
 
 func dedupeInstanceB(t testing.TB, srv *server.Server) pipeline.Handler {
+	return dedupeInstanceState(t, srv, "")
+}
+
+// dedupeInstanceState is a dedupe instance with its state in the ordered
+// log ("" or wiring.DedupeStateLog, the default) or in KV.
+func dedupeInstanceState(t testing.TB, srv *server.Server, state string) pipeline.Handler {
 	t.Helper()
 	_, js := pipelinetest.Connect(t, srv)
 	ctx := pipelinetest.Context(t, 20*time.Second)
-	h, err := stage(t, "dedupe").New(ctx, deps(js))
+	dp := deps(js)
+	dp.Dedupe.State = state
+	h, err := stage(t, "dedupe").New(ctx, dp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +88,14 @@ func decide(t *testing.T, h pipeline.Handler, s *proto.Story) *proto.Dedupe {
 // Two dedupe processes that receive near copies at the same moment produce
 // exactly one new; the other copy is a (near) duplicate of it.
 func TestDedupeTwoInstancesRace(t *testing.T) {
+	for _, state := range []string{wiring.DedupeStateLog, wiring.DedupeStateKV} {
+		t.Run(state, func(t *testing.T) { testDedupeTwoInstancesRace(t, state) })
+	}
+}
+
+func testDedupeTwoInstancesRace(t *testing.T, state string) {
 	srv := pipelinetest.StartServer(t)
-	a, b := dedupeInstance(t, srv), dedupeInstance(t, srv)
+	a, b := dedupeInstanceState(t, srv, state), dedupeInstanceState(t, srv, state)
 	for round := range 40 {
 		orig := wireStory(fmt.Sprintf("urn:race:%d:a", round), "1", uint64(2*round+1), round)
 		copy := orig.Clone()
@@ -111,8 +127,14 @@ func TestDedupeTwoInstancesRace(t *testing.T) {
 // A restarted process keeps what was seen: exact resends, near copies and
 // older versions are recognised by a new instance on the same server.
 func TestDedupeRestartKeepsState(t *testing.T) {
+	for _, state := range []string{wiring.DedupeStateLog, wiring.DedupeStateKV} {
+		t.Run(state, func(t *testing.T) { testDedupeRestartKeepsState(t, state) })
+	}
+}
+
+func testDedupeRestartKeepsState(t *testing.T, state string) {
 	srv := pipelinetest.StartServer(t)
-	first := dedupeInstance(t, srv)
+	first := dedupeInstanceState(t, srv, state)
 	v2 := wireStory("urn:restart:1", "2", 1, 1)
 	if d := decide(t, first, v2); d.Status != proto.DedupeNew {
 		t.Fatalf("first sight: %+v", d)
@@ -123,7 +145,7 @@ func TestDedupeRestartKeepsState(t *testing.T) {
 	}
 	first.Close(context.Background())
 
-	again := dedupeInstance(t, srv)
+	again := dedupeInstanceState(t, srv, state)
 	resend := v2.Clone()
 	resend.IngestSeq = 10
 	if d := decide(t, again, resend); d.Status != proto.DedupeDuplicate {
@@ -202,4 +224,93 @@ func TestDedupeSkipsUnreadableLogRecord(t *testing.T) {
 	if d := decide(t, again, near); d.Status != proto.DedupeNearDuplicate || d.Of != "urn:bad:2" {
 		t.Errorf("new instance after the bad record: %+v, want near_duplicate of urn:bad:2", d)
 	}
+}
+
+// Three dedupe processes on one server decide, all at once, twelve versions
+// of one story (each sent twice): exactly one new, no version republished
+// twice, the newest republished once, and every process then calls a
+// retransmission of the newest a duplicate.
+func TestDedupeVersionsRaceThreeInstances(t *testing.T) {
+	srv := pipelinetest.StartServer(t)
+	var hs []pipeline.Handler
+	for range 3 {
+		hs = append(hs, dedupeInstance(t, srv))
+	}
+	const versions, copies = 12, 2
+	var stories []*proto.Story
+	for v := 1; v <= versions; v++ {
+		for c := 0; c < copies; c++ {
+			s := wireStory("urn:versions:1", fmt.Sprint(v), uint64(len(stories)+1), 7)
+			s.BodyText += fmt.Sprintf("\n\nVersion %d adds a paragraph.", v)
+			stories = append(stories, s)
+		}
+	}
+	got := make([]*proto.Dedupe, len(stories))
+	var wg sync.WaitGroup
+	for i := range stories {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i] = decide(t, hs[i%len(hs)], stories[i]) }()
+	}
+	wg.Wait()
+	news, published := 0, map[string]int{}
+	for i, d := range got {
+		switch d.Status {
+		case proto.DedupeNew:
+			news++
+			published[stories[i].Version]++
+		case proto.DedupeUpdate:
+			published[stories[i].Version]++
+		case proto.DedupeDuplicate, proto.DedupeStale:
+		default:
+			t.Fatalf("version %s: %+v", stories[i].Version, d)
+		}
+	}
+	if news != 1 {
+		t.Fatalf("%d new, want 1: %v", news, published)
+	}
+	for v, n := range published {
+		if n > 1 {
+			t.Fatalf("version %s republished %d times", v, n)
+		}
+	}
+	if published[fmt.Sprint(versions)] != 1 {
+		t.Fatalf("newest version republished %d times, want 1", published[fmt.Sprint(versions)])
+	}
+	for k, h := range hs {
+		again := stories[len(stories)-1].Clone()
+		again.IngestSeq = 1000 + uint64(k)
+		if d := decide(t, h, again); d.Status != proto.DedupeDuplicate {
+			t.Fatalf("process %d: retransmission of the newest version %+v, want duplicate", k, d)
+		}
+	}
+}
+
+// TestDedupeStateAuto: with no state set, a namespace whose KV bucket
+// exists (a deployment from before the ordered log) keeps the KV design,
+// and a new one uses the ordered log and never creates the bucket.
+func TestDedupeStateAuto(t *testing.T) {
+	t.Run("new namespace", func(t *testing.T) {
+		srv := pipelinetest.StartServer(t)
+		h := dedupeInstanceState(t, srv, "")
+		if d := decide(t, h, wireStory("urn:auto:a", "1", 1, 1)); d.Status != proto.DedupeNew {
+			t.Fatalf("decision %+v", d)
+		}
+		_, js := pipelinetest.Connect(t, srv)
+		if _, err := js.KeyValue(pipelinetest.Context(t, 5*time.Second), proto.Live().DedupeBucket()); !errors.Is(err, jetstream.ErrBucketNotFound) {
+			t.Fatalf("the ordered log should not create the KV bucket: %v", err)
+		}
+	})
+	t.Run("existing kv deployment", func(t *testing.T) {
+		srv := pipelinetest.StartServer(t)
+		old := dedupeInstanceState(t, srv, wiring.DedupeStateKV) // the deployment before the upgrade
+		if d := decide(t, old, wireStory("urn:auto:b", "1", 1, 2)); d.Status != proto.DedupeNew {
+			t.Fatalf("decision %+v", d)
+		}
+		h := dedupeInstanceState(t, srv, "") // the upgraded process, state not set
+		// The KV design knows the story from the old process's records: a
+		// resend is a duplicate, not new again.
+		if d := decide(t, h, wireStory("urn:auto:b", "1", 2, 2)); d.Status != proto.DedupeDuplicate {
+			t.Fatalf("resend after the upgrade decided %+v, want duplicate (auto should keep kv)", d)
+		}
+	})
 }

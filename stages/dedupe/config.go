@@ -56,6 +56,13 @@ type Config struct {
 	// near-duplicate indexes of all instances in step (see Log). When nil
 	// the index is local: right for one instance or the offline command.
 	Log Log
+	// Ordered (with Log set) puts the whole decision of every story
+	// through the Log: one record per story carries everything the
+	// decision needs, every instance applies the log in order to its own
+	// in-memory state (uri records, content claims, index) and decides a
+	// story against exactly the records before it. The Store is then not
+	// used (New accepts nil). See docs/dedupe.md, "Ordered log".
+	Ordered bool
 }
 
 func (c *Config) setDefaults() {

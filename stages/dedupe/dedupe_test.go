@@ -223,70 +223,77 @@ func TestRaceTwoInstances(t *testing.T) {
 			return mk(st{uri: fmt.Sprintf("urn:near-%d", i), version: "1", headline: "Oil rises", body: body})
 		}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			for round := 0; round < 20; round++ {
-				store := dedupe.NewMemoryStore(0, nil)
-				log := dedupe.NewMemoryLog(0)
-				var ds []*dedupe.Deduper
-				for k := 0; k < 2; k++ {
-					d := newDeduper(t, dedupe.Config{Log: log}, store)
-					if err := log.Subscribe(d); err != nil {
-						t.Fatal(err)
-					}
-					ds = append(ds, d)
-				}
-				const n = 8
-				stories := make([]*proto.Story, n)
-				for i := range stories {
-					stories[i] = tc.make(i)
-				}
-				var wg sync.WaitGroup
-				start := make(chan struct{})
-				results := make([]*proto.Dedupe, n)
-				errs := make([]error, n)
-				for i := 0; i < n; i++ {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						<-start
-						results[i], errs[i] = ds[i%2].Decide(ctx, stories[i])
-					}()
-				}
-				close(start)
-				wg.Wait()
-				news := 0
-				for i, r := range results {
-					if errs[i] != nil {
-						t.Fatal(errs[i])
-					}
-					switch r.Status {
-					case proto.DedupeNew:
-						news++
-					case proto.DedupeDuplicate, proto.DedupeNearDuplicate:
-						if r.Of == "" {
-							t.Fatalf("%s without of", r.Status)
+	for _, ordered := range []bool{false, true} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("%s/ordered=%v", tc.name, ordered), func(t *testing.T) {
+				for round := 0; round < 20; round++ {
+					store := dedupe.NewMemoryStore(0, nil)
+					log := dedupe.NewMemoryLog(0)
+					var ds []*dedupe.Deduper
+					for k := 0; k < 2; k++ {
+						d := newDeduper(t, dedupe.Config{Log: log, Ordered: ordered}, store)
+						if err := log.Subscribe(d); err != nil {
+							t.Fatal(err)
 						}
-					default:
-						t.Fatalf("unexpected %s", r.Status)
+						ds = append(ds, d)
+					}
+					const n = 8
+					stories := make([]*proto.Story, n)
+					for i := range stories {
+						stories[i] = tc.make(i)
+					}
+					var wg sync.WaitGroup
+					start := make(chan struct{})
+					results := make([]*proto.Dedupe, n)
+					errs := make([]error, n)
+					for i := 0; i < n; i++ {
+						wg.Add(1)
+						go func() {
+							defer wg.Done()
+							<-start
+							results[i], errs[i] = ds[i%2].Decide(ctx, stories[i])
+						}()
+					}
+					close(start)
+					wg.Wait()
+					news := 0
+					for i, r := range results {
+						if errs[i] != nil {
+							t.Fatal(errs[i])
+						}
+						switch r.Status {
+						case proto.DedupeNew:
+							news++
+						case proto.DedupeDuplicate, proto.DedupeNearDuplicate:
+							if r.Of == "" {
+								t.Fatalf("%s without of", r.Status)
+							}
+						default:
+							t.Fatalf("unexpected %s", r.Status)
+						}
+					}
+					if news != 1 {
+						t.Fatalf("round %d: %d new decisions, want exactly 1: %+v", round, news, results)
+					}
+					if a, b := ds[0].Indexed(), ds[1].Indexed(); a != b {
+						t.Fatalf("indexes diverged: %d and %d stories", a, b)
 					}
 				}
-				if news != 1 {
-					t.Fatalf("round %d: %d new decisions, want exactly 1: %+v", round, news, results)
-				}
-				if a, b := ds[0].Indexed(), ds[1].Indexed(); a != b {
-					t.Fatalf("indexes diverged: %d and %d stories", a, b)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 
 // TestRestart: a new Deduper over the same Store (and log) remembers.
 func TestRestart(t *testing.T) {
+	t.Run("kv", func(t *testing.T) { testRestart(t, false) })
+	t.Run("ordered", func(t *testing.T) { testRestart(t, true) })
+}
+
+func testRestart(t *testing.T, ordered bool) {
 	store := dedupe.NewMemoryStore(0, nil)
 	log := dedupe.NewMemoryLog(0)
-	d1 := newDeduper(t, dedupe.Config{Log: log}, store)
+	d1 := newDeduper(t, dedupe.Config{Log: log, Ordered: ordered}, store)
 	if err := log.Subscribe(d1); err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +308,10 @@ func TestRestart(t *testing.T) {
 		t.Fatalf("Decide after Close: %v, want ErrClosed", err)
 	}
 
-	d2 := newDeduper(t, dedupe.Config{Log: log}, store)
+	if ordered {
+		store = nil // the ordered state lives in the log alone
+	}
+	d2 := newDeduper(t, dedupe.Config{Log: log, Ordered: ordered}, store)
 	if err := log.Subscribe(d2); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,8 @@ type Deduper struct {
 	pending map[Fingerprint][]chan Verdict // Decides waiting for their record
 	closed  atomic.Bool
 	done    chan struct{}
+
+	ord *ordered // Config.Ordered: the state derived from the log
 }
 
 // New returns a Deduper over store. When cfg.Log is set, the caller must
@@ -35,6 +37,12 @@ func New(cfg Config, store Store) (*Deduper, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Ordered {
+		if cfg.Log == nil {
+			return nil, fmt.Errorf("%w: ordered without a log", ErrInvalidConfig)
+		}
+		return newOrdered(cfg)
 	}
 	if store == nil {
 		return nil, fmt.Errorf("%w: nil store", ErrInvalidConfig)
@@ -55,6 +63,9 @@ func New(cfg Config, store Store) (*Deduper, error) {
 func (d *Deduper) Close() error {
 	if d.closed.CompareAndSwap(false, true) {
 		close(d.done)
+		if d.ord != nil {
+			d.ord.inner.Close()
+		}
 	}
 	return nil
 }
@@ -70,6 +81,7 @@ type features struct {
 	words   int
 	h, b    *tokens // nil until text
 	rec     *Record // the signature record, when computed ahead (Prepare)
+	given   bool    // fp and words come from an ordered-log record: no text
 }
 
 const (
@@ -86,7 +98,7 @@ func (d *Deduper) features(s *proto.Story) *features {
 
 // text normalises headline and body and computes the fingerprint.
 func (f *features) text() {
-	if f.h != nil {
+	if f.h != nil || f.given {
 		return
 	}
 	f.h, f.b = tokPool.Get().(*tokens), tokPool.Get().(*tokens)
@@ -146,6 +158,9 @@ func (d *Deduper) record(s *proto.Story, f *features) (*Record, bool) {
 // the verdict of a record this instance appended is handed to the waiting
 // Decide.
 func (d *Deduper) Apply(rec *Record) (Verdict, error) {
+	if d.ord != nil {
+		return d.ord.apply(d, rec)
+	}
 	v, err := d.index.apply(rec)
 	if err != nil {
 		return v, err
@@ -161,7 +176,12 @@ func (d *Deduper) Apply(rec *Record) (Verdict, error) {
 }
 
 // Indexed is the number of stories in the near-duplicate index.
-func (d *Deduper) Indexed() int { return d.index.len() }
+func (d *Deduper) Indexed() int {
+	if d.ord != nil {
+		return d.ord.inner.index.len()
+	}
+	return d.index.len()
+}
 
 // Decide returns the dedupe decision for s and records what it saw. The
 // decision is one of:
@@ -194,6 +214,9 @@ func (d *Deduper) Decide(ctx context.Context, s *proto.Story) (*proto.Dedupe, er
 	if s == nil || s.URI == "" {
 		return nil, fmt.Errorf("%w: nil story or empty uri", ErrInvalidStory)
 	}
+	if d.ord != nil {
+		return d.ord.decide(ctx, d, s)
+	}
 	return d.decide(ctx, s, d.features(s))
 }
 
@@ -222,6 +245,11 @@ func (d *Deduper) Prepare(s *proto.Story) *Prepared {
 func (d *Deduper) DecidePrepared(ctx context.Context, s *proto.Story, p *Prepared) (*proto.Dedupe, error) {
 	if s == nil || s.URI == "" || p == nil || p.f == nil || p.f.s != s {
 		return nil, fmt.Errorf("%w: nil story, empty uri or not the prepared story", ErrInvalidStory)
+	}
+	if d.ord != nil {
+		p.f.release()
+		p.f = nil
+		return d.ord.decide(ctx, d, s)
 	}
 	f := p.f
 	p.f = nil

@@ -300,6 +300,11 @@ func TestStoreFootprint(t *testing.T) {
 // reached the index is compared with v1 only, as it would be had it arrived
 // before v3.)
 func TestFeedConcurrent(t *testing.T) {
+	t.Run("kv", func(t *testing.T) { testFeedConcurrent(t, false) })
+	t.Run("ordered", func(t *testing.T) { testFeedConcurrent(t, true) })
+}
+
+func testFeedConcurrent(t *testing.T, ordered bool) {
 	lines := loadFeed(t)
 	family := map[string]string{} // uri -> base uri
 	updated := map[string]bool{}  // families with write-thrus
@@ -318,7 +323,7 @@ func TestFeedConcurrent(t *testing.T) {
 		lg := dedupe.NewMemoryLog(0)
 		var ds []*dedupe.Deduper
 		for k := 0; k < 2; k++ {
-			d, err := dedupe.New(dedupe.Config{Log: lg}, store)
+			d, err := dedupe.New(dedupe.Config{Log: lg, Ordered: ordered}, store)
 			if err != nil {
 				t.Fatal(err)
 			}

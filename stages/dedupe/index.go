@@ -33,6 +33,27 @@ type Record struct {
 	// versions of one uri never count as near duplicates of each other (a
 	// newer version may reach the log before the first one).
 	URI string
+
+	// The fields below are set on a story record of the ordered log
+	// (Config.Ordered): the record of a whole decision, encoded as version 2.
+	Story bool
+	// Inst and Nonce name the instance that appended the record and the
+	// Decide waiting on it there.
+	Inst, Nonce uint64
+	// Version, VC (versioncreated, Unix ns), Raw (hash of the raw headline
+	// and body), Content (Raw with ednote and pubstatus) and Killed are
+	// what the uri decision needs; Words says Fingerprint and Sig are set
+	// (a kill or a story without words carries none).
+	Version      string
+	VC           int64
+	Raw, Content uint64
+	Killed       bool
+	Words        bool
+	// Lean marks a story record sent without its text parts because the
+	// sender's state showed a retransmission or a stale version; if the
+	// state at apply time needs more, the record changes nothing and the
+	// sender appends a full one.
+	Lean bool
 }
 
 // Verdict is what applying a Record to the index concluded.
@@ -48,12 +69,19 @@ type Verdict struct {
 	Similarity float64
 }
 
-const recordVersion = 1
+const (
+	recordVersion      = 1
+	storyRecordVersion = 2
+)
 
 // MarshalBinary encodes the record for the shared log.
 func (r *Record) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, 1+10+10+16+1+4*len(r.Sig)+2+len(r.URI)+2)
-	b = append(b, recordVersion)
+	if r.Story {
+		b = append(b, storyRecordVersion)
+	} else {
+		b = append(b, recordVersion)
+	}
 	b = binary.AppendUvarint(b, r.Seq)
 	b = binary.AppendVarint(b, r.Time)
 	b = append(b, r.Fingerprint[:]...)
@@ -68,6 +96,26 @@ func (r *Record) MarshalBinary() ([]byte, error) {
 	}
 	b = binary.AppendUvarint(b, uint64(len(r.URI)))
 	b = append(b, r.URI...)
+	if r.Story {
+		b = binary.LittleEndian.AppendUint64(b, r.Inst)
+		b = binary.AppendUvarint(b, r.Nonce)
+		b = binary.AppendVarint(b, r.VC)
+		b = binary.LittleEndian.AppendUint64(b, r.Raw)
+		b = binary.LittleEndian.AppendUint64(b, r.Content)
+		fl := byte(0)
+		if r.Killed {
+			fl |= 1
+		}
+		if r.Words {
+			fl |= 2
+		}
+		if r.Lean {
+			fl |= 4
+		}
+		b = append(b, fl)
+		b = binary.AppendUvarint(b, uint64(len(r.Version)))
+		b = append(b, r.Version...)
+	}
 	return b, nil
 }
 
@@ -77,9 +125,10 @@ var ErrBadRecord = errors.New("dedupe: bad signature record")
 
 // UnmarshalBinary decodes a record written by MarshalBinary.
 func (r *Record) UnmarshalBinary(b []byte) error {
-	if len(b) < 1 || b[0] != recordVersion {
+	if len(b) < 1 || (b[0] != recordVersion && b[0] != storyRecordVersion) {
 		return fmt.Errorf("%w: unknown version", ErrBadRecord)
 	}
+	*r = Record{Story: b[0] == storyRecordVersion}
 	b = b[1:]
 	var n int
 	if r.Seq, n = binary.Uvarint(b); n <= 0 {
@@ -107,10 +156,41 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 	}
 	b = b[4*k:]
 	l, n := binary.Uvarint(b)
-	if n <= 0 || uint64(len(b)-n) != l {
+	if n <= 0 || uint64(len(b)-n) < l || (!r.Story && uint64(len(b)-n) != l) {
 		return fmt.Errorf("%w: uri", ErrBadRecord)
 	}
-	r.URI = string(b[n:])
+	r.URI = string(b[n : n+int(l)])
+	if !r.Story {
+		return nil
+	}
+	b = b[n+int(l):]
+	if len(b) < 8 {
+		return fmt.Errorf("%w: instance", ErrBadRecord)
+	}
+	r.Inst = binary.LittleEndian.Uint64(b)
+	b = b[8:]
+	if r.Nonce, n = binary.Uvarint(b); n <= 0 {
+		return fmt.Errorf("%w: nonce", ErrBadRecord)
+	}
+	b = b[n:]
+	if r.VC, n = binary.Varint(b); n <= 0 {
+		return fmt.Errorf("%w: versioncreated", ErrBadRecord)
+	}
+	b = b[n:]
+	if len(b) < 17 {
+		return fmt.Errorf("%w: short story record", ErrBadRecord)
+	}
+	r.Raw = binary.LittleEndian.Uint64(b)
+	r.Content = binary.LittleEndian.Uint64(b[8:])
+	r.Killed = b[16]&1 != 0
+	r.Words = b[16]&2 != 0
+	r.Lean = b[16]&4 != 0
+	b = b[17:]
+	vl, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) != vl {
+		return fmt.Errorf("%w: version", ErrBadRecord)
+	}
+	r.Version = string(b[n:])
 	return nil
 }
 

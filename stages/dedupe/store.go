@@ -167,6 +167,20 @@ func (m *MemoryStore) Get(ctx context.Context, key string) ([]byte, uint64, erro
 	return append([]byte(nil), e.val...), e.rev, nil
 }
 
+// peek is Get without its side effect of starting or dropping generations
+// (the ordered state's readers outside the apply goroutine use it, so that
+// generations turn at the same records on every instance).
+func (m *MemoryStore) peek(key string) ([]byte, bool) {
+	sh := m.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	_, e, ok := m.find(sh, key)
+	if !ok {
+		return nil, false
+	}
+	return append([]byte(nil), e.val...), true
+}
+
 // Update implements Store.
 func (m *MemoryStore) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
 	if err := ctx.Err(); err != nil {
