@@ -44,12 +44,19 @@ func TestSeenBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	states, _, err := feeds.ReadAll(pipelinetest.Context(t, 5*time.Second), kv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := states["roll"]; st == nil || len(st.Seen) != 50 || st.Items != 90 {
-		t.Fatalf("state %+v", st)
+	// The poll saves its state after its items are stored: wait for the
+	// save of the last poll (the stored count can get there first).
+	var st *feeds.State
+	eventually(t, func() bool {
+		states, _, err := feeds.ReadAll(pipelinetest.Context(t, 5*time.Second), kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = states["roll"]
+		return st != nil && st.Items == 90
+	}, "the feed state after 90 items")
+	if len(st.Seen) != 50 {
+		t.Fatalf("state keeps %d item keys, want the cap of 50: %+v", len(st.Seen), st)
 	}
 	if n := raw(t, js, "roll"); n != 90 {
 		t.Errorf("%d stored, want 90", n)
