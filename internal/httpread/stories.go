@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/segmentio/encoding/json"
 	"go.uber.org/zap"
@@ -300,35 +301,32 @@ func (x *index) run(ctx context.Context, js jetstream.JetStream, n proto.Names, 
 	if log == nil {
 		log = zap.NewNop()
 	}
-	go x.followAudit(ctx, js, n, log)
+	go keepFollowing(ctx, log, "the audit stream", func() error { return x.followAudit(ctx, js, n) })
+	keepFollowing(ctx, log, "the output stream", func() error { return x.follow(ctx, js, n) })
+	return nil
+}
+
+// keepFollowing runs follow until ctx ends, again a second after each
+// failure.
+func keepFollowing(ctx context.Context, log *zap.Logger, what string, follow func() error) {
 	for ctx.Err() == nil {
-		err := x.follow(ctx, js, n)
+		err := follow()
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
-		log.Warn("read API: story index: following the output stream", zap.Error(err))
+		log.Warn("read API: story index: following "+what, zap.Error(err))
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
 		}
 	}
-	return nil
 }
 
-func (x *index) follow(ctx context.Context, js jetstream.JetStream, n proto.Names) error {
-	st, err := js.Stream(ctx, n.OutStream())
-	if err != nil {
-		return err
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return err
-	}
-	target := info.State.LastSeq
-	if target == 0 {
-		x.ready.Store(true)
-	}
-	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{n.OutAll()}, HeadersOnly: true})
+// followHeaders reads the headers of st's messages (those on filter, or
+// all) from the start, in order, calling fn for each, until ctx ends or
+// the consumer fails.
+func followHeaders(ctx context.Context, st jetstream.Stream, filter []string, fn func(h nats.Header, md *jetstream.MsgMetadata)) error {
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: filter, HeadersOnly: true})
 	if err != nil {
 		return err
 	}
@@ -343,59 +341,46 @@ func (x *index) follow(ctx context.Context, js jetstream.JetStream, n proto.Name
 		if err != nil {
 			return err
 		}
-		md, err := m.Metadata()
-		if err != nil {
-			continue
+		if md, err := m.Metadata(); err == nil {
+			fn(m.Headers(), md)
 		}
-		if uri := m.Headers().Get(proto.HeaderStoryURI); uri != "" {
+	}
+}
+
+// follow keeps the uri index from the headers of ws.out.all; the index is
+// ready once it has read the messages stored when it started.
+func (x *index) follow(ctx context.Context, js jetstream.JetStream, n proto.Names) error {
+	st, err := js.Stream(ctx, n.OutStream())
+	if err != nil {
+		return err
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return err
+	}
+	target := info.State.LastSeq
+	if target == 0 {
+		x.ready.Store(true)
+	}
+	return followHeaders(ctx, st, []string{n.OutAll()}, func(h nats.Header, md *jetstream.MsgMetadata) {
+		if uri := h.Get(proto.HeaderStoryURI); uri != "" {
 			x.add(uri, md.Sequence.Stream)
 		}
 		if md.Sequence.Stream >= target || md.NumPending == 0 {
 			x.ready.Store(true)
 		}
-	}
+	})
 }
 
-// followAudit keeps the copies index from the audit stream's headers until
-// ctx ends.
-func (x *index) followAudit(ctx context.Context, js jetstream.JetStream, n proto.Names, log *zap.Logger) {
-	for ctx.Err() == nil {
-		err := func() error {
-			st, err := js.Stream(ctx, n.AuditStream())
-			if err != nil {
-				return err
-			}
-			cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true})
-			if err != nil {
-				return err
-			}
-			iter, err := cons.Messages()
-			if err != nil {
-				return err
-			}
-			defer iter.Stop()
-			go func() { <-ctx.Done(); iter.Stop() }()
-			for {
-				m, err := iter.Next()
-				if err != nil {
-					return err
-				}
-				md, err := m.Metadata()
-				if err != nil {
-					continue
-				}
-				if of := m.Headers().Get(proto.HeaderDedupeOf); of != "" {
-					x.addCopy(of, md.Sequence.Stream)
-				}
-			}
-		}()
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn("read API: story index: following the audit stream", zap.Error(err))
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
+// followAudit keeps the copies index from the audit stream's headers.
+func (x *index) followAudit(ctx context.Context, js jetstream.JetStream, n proto.Names) error {
+	st, err := js.Stream(ctx, n.AuditStream())
+	if err != nil {
+		return err
 	}
+	return followHeaders(ctx, st, nil, func(h nats.Header, md *jetstream.MsgMetadata) {
+		if of := h.Get(proto.HeaderDedupeOf); of != "" {
+			x.addCopy(of, md.Sequence.Stream)
+		}
+	})
 }

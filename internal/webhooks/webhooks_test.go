@@ -330,15 +330,7 @@ webhooks:
 	wantSeqs := p.OutSeqs(t, pipeline.Filter{})
 	pipelinetest.Eventually(t, 30*time.Second, func() bool { a, _, _, _ := rcv.snapshot(); return len(a) == 5 }, "receiver did not get the 5 good stories")
 	_, seqs, failed, _ := rcv.snapshot()
-	ctx := pipelinetest.Context(t, 10*time.Second)
-	dlq, err := p.JS.Stream(ctx, p.Names.DLQStream())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := dlq.GetLastMsgForSubject(ctx, hooks[0].DLQSubject(p.Names))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := lastDeadLetter(t, p, hooks[0])
 	if m.Header.Get(webhooks.HeaderWebhookStatus) != "503" || m.Header.Get(proto.HeaderDeliveredCount) != "3" ||
 		m.Header.Get(proto.HeaderStoryURI) != stories[2].URI || !strings.Contains(m.Header.Get(proto.HeaderError), "503") {
 		t.Fatalf("dead letter headers %v", m.Header)
@@ -355,10 +347,25 @@ webhooks:
 	if !slices.Equal(seqs, good) {
 		t.Fatalf("accepted %v, want %v", seqs, good)
 	}
-	states, err := webhooks.List(ctx, p.JS, p.Names, hooks)
+	states, err := webhooks.List(pipelinetest.Context(t, 10*time.Second), p.JS, p.Names, hooks)
 	if err != nil || states[0].DeadLetters != 1 {
 		t.Fatalf("state %+v %v", states, err)
 	}
+}
+
+// lastDeadLetter is the last message on the hook's dead-letter subject.
+func lastDeadLetter(t *testing.T, p *wiringtest.Pipeline, h webhooks.Hook) *jetstream.RawStreamMsg {
+	t.Helper()
+	ctx := pipelinetest.Context(t, 10*time.Second)
+	dlq, err := p.JS.Stream(ctx, p.Names.DLQStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := dlq.GetLastMsgForSubject(ctx, h.DLQSubject(p.Names))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func mustAtoi(s string) uint64 { n, _ := strconv.ParseUint(s, 10, 64); return n }
@@ -452,15 +459,7 @@ webhooks:
 	outtest.Feed(t, p, 9, stories, 6)
 	pipelinetest.Eventually(t, 30*time.Second, func() bool { a, _, _, _ := rcv.snapshot(); return len(a) == 5 }, "receiver did not get the 5 other stories")
 	accepted, _, failed, _ := rcv.snapshot()
-	ctx := pipelinetest.Context(t, 10*time.Second)
-	dlq, err := p.JS.Stream(ctx, p.Names.DLQStream())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := dlq.GetLastMsgForSubject(ctx, hooks[0].DLQSubject(p.Names))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := lastDeadLetter(t, p, hooks[0])
 	if m.Header.Get(webhooks.HeaderWebhookStatus) != "413" || m.Header.Get(proto.HeaderDeliveredCount) != "1" || m.Header.Get(proto.HeaderErrorKind) != "permanent" ||
 		m.Header.Get(proto.HeaderStoryURI) != stories[1].URI || !strings.Contains(m.Header.Get(proto.HeaderError), "give_up_on 413") {
 		t.Fatalf("dead letter headers %v", m.Header)
