@@ -26,6 +26,7 @@ type publisher struct {
 	timeout  time.Duration // per attempt
 	progress func()        // keeps the input alive; may be nil
 	retrying *atomic.Int32 // workers of the stage waiting to retry a publish; may be nil
+	slot     *orderSlot    // when set, the first submission waits for the input's turn; may be nil
 }
 
 // publishAll publishes msgs and returns their acks in order. A failure the
@@ -74,6 +75,9 @@ func (p *publisher) publishAll(ctx context.Context, msgs []*nats.Msg) ([]*jetstr
 
 func (p *publisher) try(ctx context.Context, msgs []*nats.Msg, idx []int, acks []*jetstream.PubAck) (failed []int, lastErr error) {
 	futures := make([]jetstream.PubAckFuture, len(idx))
+	// Ordered input: submit in the input's turn, then let the next input
+	// submit while this one waits for its acks (a retry is out of turn).
+	p.slot.enter()
 	for k, i := range idx {
 		f, err := p.js.PublishMsgAsync(msgs[i])
 		if err != nil {
@@ -83,6 +87,7 @@ func (p *publisher) try(ctx context.Context, msgs []*nats.Msg, idx []int, acks [
 		}
 		futures[k] = f
 	}
+	p.slot.leave()
 	timer := time.NewTimer(p.timeout)
 	defer timer.Stop()
 	for k, f := range futures {

@@ -26,6 +26,19 @@ type StageConfig struct {
 	// filter subject. Required (ForStage fills them for the pipeline's stages).
 	Stream  string
 	Subject string
+	// Partitions, when it holds more than one input, are the stage's
+	// inputs instead: one work stream per partition (proto.Names.Partitions).
+	// Each is consumed by one process of the stage at a time, the one
+	// holding its lease in the LeaseBucket; the processes of the stage
+	// share the partitions evenly and take over a dead one's (see
+	// runPartitions). Stream and Subject are then the first partition's.
+	Partitions []Input
+	// LeaseBucket is the KV bucket of the partition leases (required with
+	// Partitions); LeaseTTL how long a lease outlives its holder's last
+	// renewal, so how long a dead process's partitions wait before another
+	// takes them over. Default 6 s; renewed every LeaseTTL/4.
+	LeaseBucket string
+	LeaseTTL    time.Duration
 	// DeadLetter is the subject failed inputs go to. Required.
 	DeadLetter string
 	// Output is where results go. Required unless the stage never returns any.
@@ -102,6 +115,9 @@ func (c *StageConfig) setDefaults() {
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 10 * time.Second
 	}
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = 6 * time.Second
+	}
 }
 
 // Validate reports a configuration error naming the field.
@@ -129,6 +145,10 @@ func (c StageConfig) Validate() error {
 		return fmt.Errorf("%w: StageConfig.AckWait %s is under 1s", ErrConfig, c.AckWait)
 	case len(c.Backoff) == 0:
 		return fmt.Errorf("%w: StageConfig.Backoff is empty", ErrConfig)
+	case len(c.Partitions) > 1 && c.LeaseBucket == "":
+		return fmt.Errorf("%w: StageConfig.LeaseBucket of partitioned stage %q is empty", ErrConfig, c.Name)
+	case c.LeaseTTL < time.Second:
+		return fmt.Errorf("%w: StageConfig.LeaseTTL %s is under 1s", ErrConfig, c.LeaseTTL)
 	}
 	return nil
 }
@@ -142,10 +162,16 @@ type Stage struct {
 	close  func(ctx context.Context) error
 	stats  Stats
 	ready  chan struct{}
-	track  tracker
+	// raw: the input is raw (ingest), with no story uri to dispatch on;
+	// its results are published in delivery order.
+	raw bool
 	// retrying counts the workers waiting to retry a publish the server
-	// refused for its own trouble.
+	// refused for its own trouble; active the inputs (partitions) consumed.
 	retrying atomic.Int32
+	active   atomic.Int32
+	// lags: the lag of each input consumed, summed into the gauges.
+	lagMu sync.Mutex
+	lags  map[string][2]uint64
 }
 
 // inbound is one input message with its metadata.
@@ -158,6 +184,7 @@ type inbound struct {
 	seq       uint64
 	delivered uint64
 	timestamp time.Time
+	track     *tracker // of the input it came from
 }
 
 // NewStage returns a runtime for a stage that reads stories.
@@ -198,6 +225,7 @@ func NewRawStage(js jetstream.JetStream, cfg StageConfig, h RawHandler, log *zap
 	st.handle = func(ctx context.Context, in *inbound) ([]*proto.Story, error) {
 		return h.HandleRaw(ctx, in.data, proto.ParseRawMeta(in.header, in.subject, in.seq, in.timestamp))
 	}
+	st.raw = true
 	st.close = h.Close
 	return st, nil
 }
@@ -221,7 +249,9 @@ func newStage(js jetstream.JetStream, cfg StageConfig, log *zap.Logger) (*Stage,
 // Stuck reports whether every worker of the stage is waiting to retry a
 // publish: the stage takes no new input until the server's trouble clears,
 // so the process is not ready (/readyz).
-func (st *Stage) Stuck() bool { return int(st.retrying.Load()) >= st.cfg.Workers }
+func (st *Stage) Stuck() bool {
+	return int(st.retrying.Load()) >= st.cfg.Workers*max(int(st.active.Load()), 1)
+}
 
 // Name returns the stage's name.
 func (st *Stage) Name() string { return st.cfg.Name }
@@ -238,13 +268,54 @@ func (st *Stage) Ready() <-chan struct{} { return st.ready }
 // It returns an error if the stage cannot start, or if consuming ends
 // before ctx does (the consumer was deleted, the connection was closed):
 // a stage that cannot consume stops instead of idling.
+//
+// A stage with partitioned input (StageConfig.Partitions) consumes the
+// partitions this process holds a lease on (see runPartitions).
 func (st *Stage) Run(ctx context.Context) error {
+	var stopped error
+	if len(st.cfg.Partitions) > 1 {
+		stopped = st.runPartitions(ctx)
+	} else {
+		st.active.Store(1)
+		stopped = st.consume(ctx, Input{Stream: st.cfg.Stream, Subject: st.cfg.Subject}, func() { close(st.ready) })
+	}
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := st.close(closeCtx); err != nil {
+		st.log.Warn("close stage", zap.Error(err))
+	}
+	s := st.stats.Snapshot()
+	st.log.Info("stage stopped", zap.Int64("processed", s.Processed), zap.Int64("published", s.Published),
+		zap.Int64("dead_lettered", s.DeadLettered), zap.Int64("errors", s.Errors))
+	return stopped
+}
+
+// item is one delivery handed to a worker: ticket is its place in the
+// order of deliveries, for a stage that publishes in that order (raw input).
+type item struct {
+	m      jetstream.Msg
+	ticket uint64
+}
+
+// consume reads one input (stream and filter subject) with the stage's
+// durable consumer until ctx ends, then drains it. ready is called once it
+// is fetching.
+//
+// Dispatch keeps one story's versions in order: a delivery carrying a story
+// uri (every input after ingest) goes to the worker its uri hashes to, so
+// the versions of one story in one stream are handled one after the other,
+// in stream order (a delivery without the header goes to any free worker).
+// Raw input (no uri yet) goes to any free worker, and its
+// results are published in delivery order (turn): the parsing runs on every
+// worker, the publishing is submitted in the order the raw stream holds.
+func (st *Stage) consume(ctx context.Context, input Input, ready func()) error {
 	cfg := st.cfg
-	cons, err := ensureConsumer(ctx, st.js, cfg.Stream, st.consumerConfig(0))
+	track := new(tracker)
+	cons, err := ensureConsumer(ctx, st.js, input.Stream, st.consumerConfig(input.Subject, 0))
 	if err != nil {
 		return err
 	}
-	st.track.init(cons.CachedInfo().AckFloor.Stream + 1)
+	track.init(cons.CachedInfo().AckFloor.Stream + 1)
 	// Handlers run under workCtx, which outlives ctx by up to DrainTimeout.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
@@ -258,48 +329,74 @@ func (st *Stage) Run(ctx context.Context) error {
 	// AckWait (30 s) for redelivery. That happened in 3 of 4 runs of
 	// TestClusterNodeLossMidStream, which now fails on it. A callback
 	// subscription queues deliveries without that limit (the pulls still
-	// bound them), and the callback blocks while every worker is busy.
-	msgs := make(chan jetstream.Msg)
+	// bound them), and the callback blocks while its worker is busy.
+	shared := make(chan item)
+	own := make([]chan item, cfg.Workers)
+	for i := range own {
+		own[i] = make(chan item, 4)
+	}
+	var order *turn
+	if st.raw {
+		order = new(turn)
+	}
+	var ticket uint64              // the next delivery's place (only the callback touches it)
 	abandon := make(chan struct{}) // closed when the drain gives up
 	workersDone := make(chan struct{})
 	var lastErr atomic.Pointer[error] // the last error the consumer reported
-	consume := func(c jetstream.Consumer) (jetstream.ConsumeContext, error) {
+	consumeFrom := func(c jetstream.Consumer) (jetstream.ConsumeContext, error) {
 		lastErr.Store(nil)
 		return c.Consume(func(m jetstream.Msg) {
+			ch := shared
+			if uri := m.Headers().Get(proto.HeaderStoryURI); uri != "" && !st.raw {
+				ch = own[workerOf(uri, len(own))]
+			}
 			select {
-			case msgs <- m:
+			case ch <- item{m: m, ticket: ticket}:
+				ticket++
 			case <-abandon:
 				_ = m.Nak()
 			}
 		}, jetstream.PullMaxMessages(cfg.Batch), jetstream.PullExpiry(cfg.PullExpiry), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			st.log.Warn("fetch", zap.Error(err))
+			st.log.Warn("fetch", zap.String("stream", input.Stream), zap.Error(err))
 			lastErr.Store(&err)
 		}))
 	}
-	cc, err := consume(cons)
+	cc, err := consumeFrom(cons)
 	if err != nil {
 		return fmt.Errorf("start fetching: %w", err)
 	}
-	st.log.Info("stage started", zap.String("stream", cfg.Stream), zap.String("subject", cfg.Subject),
+	st.log.Info("stage started", zap.String("stream", input.Stream), zap.String("subject", input.Subject),
 		zap.String("durable", cfg.Durable), zap.Int("workers", cfg.Workers))
-	close(st.ready)
+	ready()
 	lagCtx, stopLag := context.WithCancel(ctx)
 	defer stopLag()
 	var lagCons atomic.Pointer[jetstream.Consumer]
 	lagCons.Store(&cons)
-	go st.watchConsumer(lagCtx, func() jetstream.Consumer { return *lagCons.Load() }, 5*time.Second)
+	go st.watchConsumer(lagCtx, input.Stream, track, func() jetstream.Consumer { return *lagCons.Load() }, 5*time.Second)
+	defer st.forgetLag(input.Stream)
 
+	run := func(it item) { st.process(workCtx, it, track, order) }
 	var wg sync.WaitGroup
-	for range cfg.Workers {
+	for w := range cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				select {
-				case m := <-msgs:
-					st.process(workCtx, m)
+				case it := <-shared:
+					run(it)
+				case it := <-own[w]:
+					run(it)
 				case <-workersDone:
-					return
+					// No callback is left: finish what was queued here.
+					for {
+						select {
+						case it := <-own[w]:
+							run(it)
+						default:
+							return
+						}
+					}
 				}
 			}
 		}()
@@ -314,14 +411,14 @@ func (st *Stage) Run(ctx context.Context) error {
 	var stopped error
 	for {
 		// Taken now, while the subscription is valid: it is closed after
-		// the last callback has returned, so no delivery is in msgs then.
+		// the last callback has returned, so no delivery is in flight then.
 		consumed := cc.Closed()
 		select {
 		case <-ctx.Done():
 		case <-consumed:
 		}
 		if ctx.Err() != nil {
-			st.log.Info("stage draining")
+			st.log.Info("stage draining", zap.String("stream", input.Stream))
 			cc.Drain()
 			break
 		}
@@ -330,20 +427,20 @@ func (st *Stage) Run(ctx context.Context) error {
 			reason = *e
 		}
 		if !consumerGone(reason) {
-			st.log.Error("stage stopped consuming", zap.String("reason", reason.Error()))
-			stopped = fmt.Errorf("stopped consuming: %s", reason)
+			st.log.Error("stage stopped consuming", zap.String("stream", input.Stream), zap.String("reason", reason.Error()))
+			stopped = fmt.Errorf("stopped consuming %s: %s", input.Stream, reason)
 			break
 		}
-		c, err := st.recreate(ctx)
+		c, err := st.recreate(ctx, input, track)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
 			st.log.Error("stage stopped consuming: its consumer was deleted and could not be made again", zap.Error(err))
-			stopped = fmt.Errorf("stopped consuming: consumer %q deleted, and recreating it failed: %w", cfg.Durable, err)
+			stopped = fmt.Errorf("stopped consuming: consumer %q on %s deleted, and recreating it failed: %w", cfg.Durable, input.Stream, err)
 			break
 		}
-		if cc, err = consume(c); err != nil {
+		if cc, err = consumeFrom(c); err != nil {
 			stopped = fmt.Errorf("start fetching again: %w", err)
 			break
 		}
@@ -357,7 +454,7 @@ func (st *Stage) Run(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-time.After(cfg.DrainTimeout):
-		st.log.Warn("drain timeout: handing unfinished inputs back", zap.Duration("timeout", cfg.DrainTimeout))
+		st.log.Warn("drain timeout: handing unfinished inputs back", zap.String("stream", input.Stream), zap.Duration("timeout", cfg.DrainTimeout))
 		cancelWork()
 		close(abandon)
 		cc.Stop()
@@ -367,20 +464,63 @@ func (st *Stage) Run(ctx context.Context) error {
 			st.log.Warn("consumer did not close after the drain timeout")
 		}
 	}
-	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := st.close(closeCtx); err != nil {
-		st.log.Warn("close stage", zap.Error(err))
-	}
-	s := st.stats.Snapshot()
-	st.log.Info("stage stopped", zap.Int64("processed", s.Processed), zap.Int64("published", s.Published),
-		zap.Int64("dead_lettered", s.DeadLettered), zap.Int64("errors", s.Errors))
 	return stopped
+}
+
+// workerOf is the worker a story uri's deliveries go to (FNV-1a).
+func workerOf(uri string, workers int) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(uri); i++ {
+		h ^= uint32(uri[i])
+		h *= 16777619
+	}
+	// A different mix from proto.Names.PartitionOf (which uses the same
+	// hash modulo P): within one partition the low bits would otherwise
+	// agree, and with P = workers every uri of a partition would go to one
+	// worker.
+	h ^= h >> 15
+	h *= 0x2c1b3c6d
+	h ^= h >> 12
+	return int(h % uint32(workers))
+}
+
+// turn makes workers submit their publishes in ticket order: a worker
+// waits until every earlier ticket has submitted (or finished without
+// publishing) before it submits, then lets the next one go. The acks are
+// awaited after the turn is passed, so the round trips still overlap.
+type turn struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	next uint64
+}
+
+// wait blocks until it is ticket's turn.
+func (t *turn) wait(ticket uint64) {
+	t.mu.Lock()
+	if t.cond == nil {
+		t.cond = sync.NewCond(&t.mu)
+	}
+	for t.next != ticket {
+		t.cond.Wait()
+	}
+	t.mu.Unlock()
+}
+
+// pass ends ticket's turn (it must have waited for it).
+func (t *turn) pass(ticket uint64) {
+	t.mu.Lock()
+	if t.next == ticket {
+		t.next++
+		if t.cond != nil {
+			t.cond.Broadcast()
+		}
+	}
+	t.mu.Unlock()
 }
 
 // watchConsumer reads the consumer's info every few seconds until ctx
 // ends: its lag for the metrics, its ack floor for the tracker.
-func (st *Stage) watchConsumer(ctx context.Context, consumer func() jetstream.Consumer, every time.Duration) {
+func (st *Stage) watchConsumer(ctx context.Context, stream string, track *tracker, consumer func() jetstream.Consumer, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -388,8 +528,8 @@ func (st *Stage) watchConsumer(ctx context.Context, consumer func() jetstream.Co
 		info, err := consumer().Info(ictx)
 		cancel()
 		if err == nil {
-			st.stats.m.setLag(info)
-			st.track.ackFloor(info.AckFloor.Stream)
+			st.setLag(stream, info)
+			track.ackFloor(info.AckFloor.Stream)
 		}
 		select {
 		case <-ctx.Done():
@@ -399,14 +539,43 @@ func (st *Stage) watchConsumer(ctx context.Context, consumer func() jetstream.Co
 	}
 }
 
-// consumerConfig is the stage's durable consumer; start > 0 makes it begin
-// at that stream sequence (a consumer made again after it was deleted).
-func (st *Stage) consumerConfig(start uint64) jetstream.ConsumerConfig {
+// setLag records one input's lag and sets the stage's gauges to the sum
+// over the inputs this process consumes.
+func (st *Stage) setLag(stream string, info *jetstream.ConsumerInfo) {
+	st.lagMu.Lock()
+	defer st.lagMu.Unlock()
+	if st.lags == nil {
+		st.lags = map[string][2]uint64{}
+	}
+	st.lags[stream] = [2]uint64{info.NumPending, uint64(info.NumAckPending)}
+	st.publishLag()
+}
+
+func (st *Stage) forgetLag(stream string) {
+	st.lagMu.Lock()
+	defer st.lagMu.Unlock()
+	delete(st.lags, stream)
+	st.publishLag()
+}
+
+func (st *Stage) publishLag() {
+	var sum jetstream.ConsumerInfo
+	for _, l := range st.lags {
+		sum.NumPending += l[0]
+		sum.NumAckPending += int(l[1])
+	}
+	st.stats.m.setLag(&sum)
+}
+
+// consumerConfig is the stage's durable consumer of subject; start > 0
+// makes it begin at that stream sequence (a consumer made again after it
+// was deleted).
+func (st *Stage) consumerConfig(subject string, start uint64) jetstream.ConsumerConfig {
 	cfg := st.cfg
 	cc := jetstream.ConsumerConfig{
 		Durable:       cfg.Durable,
 		Description:   "wirestream stage " + cfg.Name,
-		FilterSubject: cfg.Subject,
+		FilterSubject: subject,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cfg.AckWait,
 		MaxDeliver:    -1, // the runtime enforces MaxDeliver so nothing is dropped silently
@@ -425,25 +594,26 @@ func consumerGone(err error) bool {
 	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound)
 }
 
-// recreate makes the stage's consumer again after it was deleted, retrying
-// until ctx ends. On a work queue (what is acknowledged is gone) it starts
-// at the beginning, which is what is still unprocessed; on another stream
-// (the raw history) at the first input this process had not finished, so
-// nothing it processed is processed again and nothing after it is skipped.
-// Another process of the stage may have made it already: then it is used.
-func (st *Stage) recreate(ctx context.Context) (jetstream.Consumer, error) {
+// recreate makes the stage's consumer of input again after it was deleted,
+// retrying until ctx ends. On a work queue (what is acknowledged is gone)
+// it starts at the beginning, which is what is still unprocessed; on
+// another stream (the raw history) at the first input this process had not
+// finished, so nothing it processed is processed again and nothing after it
+// is skipped. Another process of the stage may have made it already: then
+// it is used.
+func (st *Stage) recreate(ctx context.Context, input Input, track *tracker) (jetstream.Consumer, error) {
 	backoff := 100 * time.Millisecond
 	for {
 		var start uint64
-		s, err := st.js.Stream(ctx, st.cfg.Stream)
+		s, err := st.js.Stream(ctx, input.Stream)
 		if err == nil && s.CachedInfo().Config.Retention != jetstream.WorkQueuePolicy {
-			start = st.track.floor()
+			start = track.floor()
 		}
 		if err == nil {
 			var c jetstream.Consumer
-			if c, err = ensureConsumer(ctx, st.js, st.cfg.Stream, st.consumerConfig(start)); err == nil {
+			if c, err = ensureConsumer(ctx, st.js, input.Stream, st.consumerConfig(input.Subject, start)); err == nil {
 				st.log.Warn("the stage's consumer was deleted; made it again and consuming goes on",
-					zap.String("durable", st.cfg.Durable), zap.String("stream", st.cfg.Stream), zap.Uint64("from_stream_seq", start))
+					zap.String("durable", st.cfg.Durable), zap.String("stream", input.Stream), zap.Uint64("from_stream_seq", start))
 				st.stats.incRecreated()
 				return c, nil
 			}
@@ -524,7 +694,39 @@ func (t *tracker) floor() uint64 {
 	return max(f, 1)
 }
 
-func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
+// orderSlot is one delivery's place in a turn: enter waits for it, leave
+// lets the next delivery go. Only the delivery's worker uses it; a nil slot
+// (unordered input) does nothing.
+type orderSlot struct {
+	t              *turn
+	ticket         uint64
+	waited, passed bool
+}
+
+func (o *orderSlot) enter() {
+	if o == nil || o.waited {
+		return
+	}
+	o.t.wait(o.ticket)
+	o.waited = true
+}
+
+func (o *orderSlot) leave() {
+	if o == nil || o.passed {
+		return
+	}
+	o.enter()
+	o.t.pass(o.ticket)
+	o.passed = true
+}
+
+func (st *Stage) process(ctx context.Context, it item, track *tracker, order *turn) {
+	m := it.m
+	var slot *orderSlot
+	if order != nil {
+		slot = &orderSlot{t: order, ticket: it.ticket}
+		defer slot.leave() // whatever happens, the next delivery's turn comes
+	}
 	md, err := m.Metadata()
 	if err != nil {
 		st.log.Error("message without JetStream metadata", zap.String("subject", m.Subject()), zap.Error(err))
@@ -532,8 +734,8 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	in := &inbound{msg: m, data: m.Data(), header: m.Headers(), subject: m.Subject(), stream: md.Stream,
-		seq: md.Sequence.Stream, delivered: md.NumDelivered, timestamp: md.Timestamp}
-	st.track.start(in.seq)
+		seq: md.Sequence.Stream, delivered: md.NumDelivered, timestamp: md.Timestamp, track: track}
+	track.start(in.seq)
 	if in.header == nil {
 		in.header = nats.Header{}
 	}
@@ -541,7 +743,7 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 		st.stats.incRedelivered()
 	}
 	pub := &publisher{js: st.js, stats: &st.stats, log: st.log, timeout: st.cfg.PublishTimeout,
-		progress: func() { _ = m.InProgress() }, retrying: &st.retrying}
+		progress: func() { _ = m.InProgress() }, retrying: &st.retrying, slot: slot}
 	if ctx.Err() != nil {
 		_ = m.Nak()
 		return
@@ -598,7 +800,7 @@ func (st *Stage) process(ctx context.Context, m jetstream.Msg) {
 		st.stats.incDropped()
 	}
 	err = m.Ack()
-	st.track.done(in.seq) // its outputs are stored, acked or not
+	track.done(in.seq) // its outputs are stored, acked or not
 	if err != nil {
 		st.log.Warn("ack", st.fields(in, zap.Error(err))...)
 		return
@@ -671,7 +873,7 @@ func (st *Stage) deadLetter(ctx context.Context, pub *publisher, in *inbound, ki
 		return
 	}
 	err = in.msg.TermWithReason(kind + ": " + oneLine(reason.Error()))
-	st.track.done(in.seq)
+	in.track.done(in.seq)
 	if err != nil {
 		st.log.Warn("term", st.fields(in, zap.Error(err))...)
 	}

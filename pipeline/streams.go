@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -127,8 +128,17 @@ func StreamConfigs(n proto.Names, cfg StreamsConfig) ([]jetstream.StreamConfig, 
 	}
 	raw := base(n.RawStream(), "wirestream raw input history", []string{n.RawAll()}, cfg.HistoryMaxAge)
 	raw.MaxBytes = cfg.HistoryMaxBytes
-	work := base(n.WorkStream(), "wirestream stage-to-stage work queue", []string{n.WorkAll()}, 0)
-	work.Retention = jetstream.WorkQueuePolicy
+	var works []jetstream.StreamConfig
+	for k, name := range n.WorkStreams() {
+		desc := "wirestream stage-to-stage work queue"
+		if n.Partitioned() {
+			desc = fmt.Sprintf("wirestream stage-to-stage work queue, partition %d of %d", k, n.Partitions)
+		}
+		w := base(name, desc, []string{n.WorkAllOf(k)}, 0)
+		w.Retention = jetstream.WorkQueuePolicy
+		w.Metadata = map[string]string{PartitionsKey: strconv.Itoa(n.PartitionCount()), PartitionKey: strconv.Itoa(k)}
+		works = append(works, w)
+	}
 	out := base(n.OutStream(), "wirestream enriched output", []string{n.OutAny()}, cfg.OutputMaxAge)
 	if cfg.LiveNodes {
 		out.Subjects = []string{n.OutAll()}
@@ -140,7 +150,67 @@ func StreamConfigs(n proto.Names, cfg StreamsConfig) ([]jetstream.StreamConfig, 
 	}
 	audit := base(n.AuditStream(), "wirestream dedupe audit", []string{n.AuditAll()}, cfg.AuditMaxAge)
 	dlq := base(n.DLQStream(), "wirestream dead letters", []string{n.DLQAll()}, cfg.DeadLetterMaxAge)
-	return []jetstream.StreamConfig{raw, work, out, audit, dlq}, nil
+	return slices.Concat([]jetstream.StreamConfig{raw}, works, []jetstream.StreamConfig{out, audit, dlq}), nil
+}
+
+// PartitionsKey and PartitionKey are a work stream's metadata: how many
+// partitions the namespace's work subjects have, and which one it holds.
+const (
+	PartitionsKey = "wirestream.partitions"
+	PartitionKey  = "wirestream.partition"
+)
+
+// ErrPartitions is returned when a namespace's work streams exist with
+// another partition count than the one asked for.
+var ErrPartitions = errors.New("pipeline: partition count differs from the namespace's")
+
+// Partitions reads how many work partitions a namespace has on the server:
+// 1 when its one work stream (<S>_WORK) exists, P when its partitioned
+// streams do (<S>_WORK_0 says P in its metadata), 0 when neither exists yet.
+func Partitions(ctx context.Context, js jetstream.JetStream, n proto.Names) (int, error) {
+	n.Partitions = 0
+	if _, err := js.Stream(ctx, n.WorkStream()); err == nil {
+		return 1, nil
+	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, fmt.Errorf("read stream %s: %w", n.WorkStream(), err)
+	}
+	s, err := js.Stream(ctx, n.StreamPrefix+"_WORK_0")
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read stream %s_WORK_0: %w", n.StreamPrefix, err)
+	}
+	p, err := strconv.Atoi(s.CachedInfo().Config.Metadata[PartitionsKey])
+	if err != nil || p < 2 {
+		return 0, fmt.Errorf("stream %s_WORK_0 has no valid %s metadata (%q)", n.StreamPrefix, PartitionsKey, s.CachedInfo().Config.Metadata[PartitionsKey])
+	}
+	return p, nil
+}
+
+// ResolvePartitions is the partition count a process of namespace n uses:
+// the namespace's own when its work streams exist (want, when not 0, must
+// then be the same: changing it is a migration, docs/scaling.md), else want,
+// else 1.
+func ResolvePartitions(ctx context.Context, js jetstream.JetStream, n proto.Names, want int) (int, error) {
+	if want < 0 || want > proto.MaxPartitions {
+		return 0, fmt.Errorf("%w: %d partitions: must be 1 to %d", ErrConfig, want, proto.MaxPartitions)
+	}
+	have, err := Partitions(ctx, js, n)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case have == 0 && want == 0:
+		return 1, nil
+	case have == 0:
+		return want, nil
+	case want == 0 || want == have:
+		return have, nil
+	}
+	return 0, fmt.Errorf("%w: the work streams of %s have %d partition(s), %d asked for; run with --partitions %d, "+
+		"or repartition while the pipeline is stopped and its work queues are empty (wirestream repartition --partitions %d, docs/scaling.md)",
+		ErrPartitions, n.StreamPrefix, have, want, have, want)
 }
 
 // EnsureStreams creates the streams of a namespace. Creating them again with

@@ -3,6 +3,7 @@ package proto
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -17,6 +18,7 @@ const DefaultPrefix = "ws"
 //
 //	<p>.raw.<source>        raw input as received (stream <S>_RAW, the history)
 //	<p>.work.<stage>        a stage's output, the next stage's input (stream <S>_WORK, work queue)
+//	<p>.work.<k>.<stage>    the same in partition k of P (stream <S>_WORK_<k>), when Partitions > 1
 //	<p>.out.all             every enriched story, full ninjs JSON (stream <S>_OUT)
 //	<p>.out.region.<code>   one notification per story per region node (stream <S>_OUT)
 //	<p>.out.topic.<code>    one notification per story per topic node (stream <S>_OUT)
@@ -29,6 +31,75 @@ const DefaultPrefix = "ws"
 type Names struct {
 	Prefix       string
 	StreamPrefix string
+	// Partitions is how many partitions the work subjects are split into
+	// (by a hash of the story's uri, PartitionOf), each with its own work
+	// stream, so that on a cluster their leaders spread over the servers.
+	// 0 or 1: one work stream, <S>_WORK, and no partition token.
+	Partitions int
+}
+
+// MaxPartitions bounds Names.Partitions.
+const MaxPartitions = 256
+
+// WithPartitions returns n with its work subjects split into p partitions.
+func (n Names) WithPartitions(p int) Names {
+	n.Partitions = p
+	return n
+}
+
+// Partitioned reports whether the work subjects are split into partitions.
+func (n Names) Partitioned() bool { return n.Partitions > 1 }
+
+// PartitionCount is the number of work partitions: at least 1.
+func (n Names) PartitionCount() int { return max(n.Partitions, 1) }
+
+// PartitionOf is the partition of a story's uri: FNV-1a (32 bits) of the
+// uri modulo the partition count. Every version of a story has one uri, so
+// one partition: its versions stay in one ordered stream.
+func (n Names) PartitionOf(uri string) int {
+	p := n.PartitionCount()
+	if p == 1 {
+		return 0
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(uri); i++ {
+		h ^= uint32(uri[i])
+		h *= 16777619
+	}
+	return int(h % uint32(p))
+}
+
+// WorkStreamOf is the work stream of partition k (<S>_WORK unpartitioned).
+func (n Names) WorkStreamOf(k int) string {
+	if !n.Partitioned() {
+		return n.WorkStream()
+	}
+	return n.StreamPrefix + "_WORK_" + strconv.Itoa(k)
+}
+
+// WorkStreams are the work streams of every partition, in order.
+func (n Names) WorkStreams() []string {
+	out := make([]string, n.PartitionCount())
+	for k := range out {
+		out[k] = n.WorkStreamOf(k)
+	}
+	return out
+}
+
+// WorkOf is the subject carrying stage's output in partition k.
+func (n Names) WorkOf(k int, stage string) string {
+	if !n.Partitioned() {
+		return n.Work(stage)
+	}
+	return n.Prefix + ".work." + strconv.Itoa(k) + "." + stage
+}
+
+// WorkAllOf matches every work subject of partition k.
+func (n Names) WorkAllOf(k int) string {
+	if !n.Partitioned() {
+		return n.WorkAll()
+	}
+	return n.Prefix + ".work." + strconv.Itoa(k) + ".>"
 }
 
 // Live returns the names of the live pipeline.
