@@ -260,13 +260,14 @@ func (d *Dispatcher) handle(ctx context.Context, h Hook, m jetstream.Msg, log *z
 		d.m.retries.WithLabelValues(h.Name).Inc()
 	}
 	status, retryAfter, err := d.post(ctx, h, body, event, DeliveryID(h.Name, s.URI, s.Version, event), md)
-	if ctx.Err() != nil {
-		_ = m.Nak() // shutting down: another process (or the next start) posts it again
-		return
-	}
 	if err == nil {
+		// Acknowledged even when shutting down: the receiver has it.
 		d.m.delivered.WithLabelValues(h.Name).Inc()
 		d.ack(ctx, m, log.With(zap.String("story_uri", s.URI)))
+		return
+	}
+	if ctx.Err() != nil {
+		_ = m.Nak() // shutting down: another process (or the next start) posts it again
 		return
 	}
 	d.m.failed.WithLabelValues(h.Name).Inc()

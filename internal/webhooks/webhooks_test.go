@@ -77,7 +77,14 @@ func (r *receiver) down() {
 	r.srv = nil
 	r.mu.Unlock()
 	if srv != nil {
-		_ = srv.Close()
+		// New connections are refused at once; the requests being handled
+		// get their answers (a receiver that recorded a story and then lost
+		// the connection before answering would rightly get it again).
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
+		}
 	}
 }
 
