@@ -214,7 +214,8 @@ func countKeys(ctx context.Context, kv jetstream.KeyValue, filter string) (int, 
 	for range l.Keys() {
 		n++
 	}
-	return n, l.Stop()
+	_ = l.Stop() // the lister has ended: Stop only releases it
+	return n, nil
 }
 
 // ensureLeaseBucket opens the lease bucket, creating it (with the replicas
@@ -297,5 +298,6 @@ func Leases(ctx context.Context, js jetstream.JetStream, bucket string) (leases 
 		}
 		return a.Partition - b.Partition
 	})
-	return leases, members, l.Stop()
+	_ = l.Stop()
+	return leases, members, nil
 }

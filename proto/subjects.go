@@ -136,6 +136,10 @@ func (n Names) DLQStream() string   { return n.StreamPrefix + "_DLQ" }
 func (n Names) DedupeBucket() string    { return n.StreamPrefix + "_DEDUPE" }
 func (n Names) DedupeLogStream() string { return n.StreamPrefix + "_DEDUPE_LOG" }
 
+// LeaseBucket is the KV bucket of the work partitions' leases: which
+// process of a stage consumes which partition.
+func (n Names) LeaseBucket() string { return n.StreamPrefix + "_LEASES" }
+
 // Raw is the subject raw input from source is published on.
 func (n Names) Raw(source string) string { return n.Prefix + ".raw." + Token(source) }
 

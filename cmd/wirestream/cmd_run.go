@@ -36,7 +36,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:4222", "client address of the embedded NATS server (without --nats)")
 	data := fs.String("data", "./data", "JetStream store directory of the embedded server (without --nats)")
 	stagesFlag := fs.String("stages", "all", "stages to run: all, none (only --webhooks, --http), or a comma-separated list of ingest, dedupe, tag, publish")
-	workers := fs.Int("workers", 4, "concurrent stories per stage in this process")
+	workers := fs.Int("workers", 4, "concurrent stories per stage in this process (per work partition it holds)")
+	partitions := fs.Int("partitions", 0, "work partitions of a new pipeline: the work subjects are split by a hash of the story uri into this many streams (WS_WORK_0…), whose leaders spread over a cluster's servers, and each stage's processes share them (docs/scaling.md). Default: what the pipeline's streams have, else 1. A different count than the streams have is refused (wirestream repartition)")
 	dedupeWorkers := fs.Int("dedupe-workers", 0, "concurrent stories in the dedupe stage, which mostly waits on JetStream (default 4 × --workers)")
 	replicas := fs.Int("replicas", 1, "replicas of each stream (3 on a three-node cluster)")
 	dedupeState := fs.String("dedupe-state", "auto", "where the dedupe stage keeps its shared state: log (one record per story in WS_DEDUPE_LOG, every process holds the state in memory), kv (uri records and claims in the WS_DEDUPE bucket), or auto: kv when that bucket exists already (a deployment from before the log keeps its design), else log; see docs/dedupe.md before switching")
@@ -141,7 +142,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = pipeline.EnsureStreams(setupCtx, js, proto.Live(), pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history, HistoryMaxBytes: *historyBytes, LiveNodes: liveNodes, ClaimCheck: claimCheck})
+	live := proto.Live()
+	p, err := pipeline.ResolvePartitions(setupCtx, js, live, *partitions)
+	if err == nil {
+		live = live.WithPartitions(p)
+		err = pipeline.EnsureStreams(setupCtx, js, live, pipeline.StreamsConfig{Replicas: *replicas, HistoryMaxAge: *history, HistoryMaxBytes: *historyBytes, LiveNodes: liveNodes, ClaimCheck: claimCheck})
+	}
 	cancel()
 	if err != nil {
 		nc.Close()
@@ -150,7 +156,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	cfg := wiring.Config{Names: proto.Live(), MaxBytes: *maxBytes, Workers: *workers,
+	cfg := wiring.Config{Names: live, MaxBytes: *maxBytes, Workers: *workers,
 		Dedupe: wiring.DedupeConfig{Replicas: *replicas, State: *dedupeState}, Data: gaz}
 	if *dedupeWorkers > 0 {
 		cfg.StageWorkers = map[string]int{"dedupe": *dedupeWorkers}
@@ -215,7 +221,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return usagef("--http-cors-origins: %v", err)
 		}
-		if fallback.h, err = desk.New(js, desk.Config{Names: proto.Live(), Data: gaz, Read: rh, Gatherer: m.Registry, Hooks: hooks}, log.Named("desk")); err != nil {
+		if fallback.h, err = desk.New(js, desk.Config{Names: live, Data: gaz, Read: rh, Gatherer: m.Registry, Hooks: hooks}, log.Named("desk")); err != nil {
 			return err
 		}
 		go func() { _ = rh.Run(runCtx) }()

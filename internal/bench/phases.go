@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -158,8 +159,8 @@ func dropPhase(ctx context.Context, js jetstream.JetStream, names proto.Names, o
 // phaseStreams are the streams a phase in names may write: the pipeline's,
 // the dedupe log, and the stream behind the dedupe KV bucket.
 func phaseStreams(names proto.Names) []string {
-	return []string{names.RawStream(), names.WorkStream(), names.OutStream(), names.AuditStream(),
-		names.DLQStream(), names.DedupeLogStream(), "KV_" + names.DedupeBucket()}
+	return slices.Concat([]string{names.RawStream()}, names.WorkStreams(), []string{names.OutStream(), names.AuditStream(),
+		names.DLQStream(), names.DedupeLogStream(), "KV_" + names.DedupeBucket(), "KV_" + names.LeaseBucket()})
 }
 
 func runPipeline(ctx context.Context, js jetstream.JetStream, raws [][]byte, cfg Config, res *Result) error {

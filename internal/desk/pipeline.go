@@ -35,8 +35,10 @@ type PipelineView struct {
 type StageView struct {
 	Name     string `json:"name"`
 	Consumer string `json:"consumer"`
-	Stream   string `json:"stream"`
-	Exists   bool   `json:"exists"`
+	Stream   string `json:"stream"` // the first partition's when partitioned
+	// Partitions is how many work partitions the stage reads (1: one stream).
+	Partitions int  `json:"partitions"`
+	Exists     bool `json:"exists"`
 	// Done is the input messages acknowledged so far (the consumer's ack
 	// floor); rates are its differences over time.
 	Done        uint64 `json:"done"`
@@ -173,18 +175,25 @@ func (h *Handler) readPipeline(ctx context.Context) PipelineView {
 	// Stages: their shared consumers.
 	hist := h.histograms()
 	for i, name := range wiring.Names() {
-		stream, _ := wiring.Input(n, i)
-		sv := StageView{Name: name, Consumer: wiring.Durable(n, name), Stream: stream, Handler: hist[name],
-			DeadLetters: v.DeadLetters.BySubject[n.DLQ(name)]}
-		if c, err := h.js.Consumer(ctx, stream, sv.Consumer); err == nil {
-			if info, err := c.Info(ctx); err == nil {
-				sv.Exists, sv.Done, sv.Pending = true, info.AckFloor.Consumer, info.NumPending
-				sv.AckPending, sv.Redelivered, sv.Waiting = info.NumAckPending, info.NumRedelivered, info.NumWaiting
-			} else {
+		ins := wiring.Inputs(n, i)
+		sv := StageView{Name: name, Consumer: wiring.Durable(n, name), Stream: ins[0].Stream, Handler: hist[name],
+			DeadLetters: v.DeadLetters.BySubject[n.DLQ(name)], Partitions: len(ins)}
+		// A partitioned stage's counts are the sums over its partitions.
+		for _, in := range ins {
+			if c, err := h.js.Consumer(ctx, in.Stream, sv.Consumer); err == nil {
+				if info, err := c.Info(ctx); err == nil {
+					sv.Exists = true
+					sv.Done += info.AckFloor.Consumer
+					sv.Pending += info.NumPending
+					sv.AckPending += info.NumAckPending
+					sv.Redelivered += info.NumRedelivered
+					sv.Waiting += info.NumWaiting
+				} else {
+					note("stage "+name, err)
+				}
+			} else if !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 				note("stage "+name, err)
 			}
-		} else if !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			note("stage "+name, err)
 		}
 		v.Stages = append(v.Stages, sv)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -347,10 +348,11 @@ func Namespaces(ctx context.Context, js jetstream.JetStream, live proto.Names) (
 		if err != nil {
 			continue
 		}
-		own := []string{names.RawStream(), names.WorkStream(), names.OutStream(), names.AuditStream(), names.DLQStream(),
-			names.DedupeLogStream(), "KV_" + names.DedupeBucket()}
+		own := []string{names.RawStream(), names.OutStream(), names.AuditStream(), names.DLQStream(),
+			names.DedupeLogStream(), "KV_" + names.DedupeBucket(), "KV_" + names.LeaseBucket()}
+		work := regexp.MustCompile("^" + regexp.QuoteMeta(names.WorkStream()) + "(_[0-9]+)?$")
 		for _, si := range streams {
-			if slices.Contains(own, si.Config.Name) {
+			if slices.Contains(own, si.Config.Name) || work.MatchString(si.Config.Name) {
 				info.Bytes += si.State.Bytes
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -288,20 +289,21 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, log *zap.Logge
 func namespaceIdle(ctx context.Context, js jetstream.JetStream, n proto.Names) (idle bool, processed int) {
 	idle = true
 	for i, name := range wiring.Names() {
-		stream, _ := wiring.Input(n, i)
-		c, err := js.Consumer(ctx, stream, wiring.Durable(n, name))
-		if err != nil {
-			return false, processed
-		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			return false, processed
-		}
-		if i == 0 {
-			processed = int(info.AckFloor.Stream)
-		}
-		if info.NumPending > 0 || info.NumAckPending > 0 || info.NumRedelivered > 0 {
-			idle = false
+		for _, in := range wiring.Inputs(n, i) {
+			c, err := js.Consumer(ctx, in.Stream, wiring.Durable(n, name))
+			if err != nil {
+				return false, processed
+			}
+			info, err := c.Info(ctx)
+			if err != nil {
+				return false, processed
+			}
+			if i == 0 {
+				processed = int(info.AckFloor.Stream)
+			}
+			if info.NumPending > 0 || info.NumAckPending > 0 || info.NumRedelivered > 0 {
+				idle = false
+			}
 		}
 	}
 	return idle, processed
@@ -317,7 +319,11 @@ func Drop(ctx context.Context, js jetstream.JetStream, live proto.Names, name st
 	if err != nil {
 		return err
 	}
-	streams := []string{n.RawStream(), n.WorkStream(), n.OutStream(), n.AuditStream(), n.DLQStream(), n.DedupeLogStream(), "KV_" + n.DedupeBucket()}
+	if p, err := pipeline.Partitions(ctx, js, n); err == nil {
+		n = n.WithPartitions(p)
+	}
+	streams := slices.Concat([]string{n.RawStream()}, n.WorkStreams(),
+		[]string{n.OutStream(), n.AuditStream(), n.DLQStream(), n.DedupeLogStream(), "KV_" + n.DedupeBucket(), "KV_" + n.LeaseBucket()})
 	dropped := 0
 	for _, st := range streams {
 		err := js.DeleteStream(ctx, st)

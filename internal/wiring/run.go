@@ -26,6 +26,9 @@ func StageConfig(cfg Config, i int) pipeline.StageConfig {
 		Workers:    cfg.workers(i),
 		Metrics:    cfg.Metrics,
 	}
+	if ins := Inputs(cfg.Names, i); len(ins) > 1 {
+		sc.Partitions, sc.LeaseBucket = ins, cfg.Names.LeaseBucket()
+	}
 	if spec.Observe != nil && cfg.Registry != nil {
 		sc.Observe = spec.Observe(cfg.Registry)
 	}

@@ -133,12 +133,24 @@ func ParseStages(s string) ([]string, error) {
 }
 
 // Input is the stream and subject stage i consumes: the raw history for the
-// first, the previous stage's output for the others.
+// first, the previous stage's output for the others (in partition 0 when
+// the work subjects are partitioned: Inputs has them all).
 func Input(n proto.Names, i int) (stream, subject string) {
+	in := Inputs(n, i)[0]
+	return in.Stream, in.Subject
+}
+
+// Inputs are every input of stage i: the raw history for the first, the
+// previous stage's output in each work partition for the others.
+func Inputs(n proto.Names, i int) []pipeline.Input {
 	if i == 0 {
-		return n.RawStream(), n.RawAll()
+		return []pipeline.Input{{Stream: n.RawStream(), Subject: n.RawAll()}}
 	}
-	return n.WorkStream(), n.Work(table[i-1].Name)
+	out := make([]pipeline.Input, n.PartitionCount())
+	for k := range out {
+		out[k] = pipeline.Input{Stream: n.WorkStreamOf(k), Subject: n.WorkOf(k, table[i-1].Name)}
+	}
+	return out
 }
 
 // Output is where stage i's results go: the next stage's input (binary),
@@ -149,13 +161,15 @@ func Output(n proto.Names, i int) pipeline.Output {
 	if i == len(table)-1 {
 		return pipeline.FanOut(n.OutStream(), n.OutAll(), spec.Nodes(n))
 	}
-	work := n.Work(spec.Name)
+	// A story's partition is its uri's: every version of it, at every
+	// stage, goes through the same work stream, in order.
+	work := func(s *proto.Story) string { return n.WorkOf(n.PartitionOf(s.URI), spec.Name) }
 	if spec.Forward == nil {
-		return pipeline.To(work, proto.EncodingProto)
+		return pipeline.Forward(func(s *proto.Story) (string, proto.Encoding) { return work(s), proto.EncodingProto })
 	}
 	return pipeline.Forward(func(s *proto.Story) (string, proto.Encoding) {
 		if spec.Forward(s) {
-			return work, proto.EncodingProto
+			return work(s), proto.EncodingProto
 		}
 		if s.Dedupe == nil {
 			return n.Audit(spec.Name), proto.EncodingJSON

@@ -142,6 +142,9 @@ func IngestPhases(t *testing.T, js jetstream.JetStream, names proto.Names, sourc
 	return report.String()
 }
 
+// Log is the tests' logger: nil (nothing logged) unless WS_TEST_LOG is set.
+func Log() *zap.Logger { return testLog() }
+
 func testLog() *zap.Logger {
 	if os.Getenv("WS_TEST_LOG") == "" {
 		return nil
